@@ -1,0 +1,1 @@
+"""Authentication (API tokens), roles and the need-to-know access policy."""

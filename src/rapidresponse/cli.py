@@ -1,0 +1,130 @@
+"""`rapidresponse`: the Typer root. Mounts each domain's commands plus server and database."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rapidresponse.audit.cli import app as audit_app
+from rapidresponse.auth.cli import app as token_app
+from rapidresponse.cli_support import console, ctx, handle_errors
+from rapidresponse.incidents.cli import app as incident_app
+
+app = typer.Typer(
+    help="Rapid Response: command platform for Trust & Safety incident response.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(incident_app, name="incident")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (creates the SQLite file if needed)."""
+    from rapidresponse.migrate import current, upgrade
+
+    c = ctx()
+    upgrade(c.engine, revision)
+    console.print(f"database at revision {current(c.engine)} "
+                  f"({c.engine.url.render_as_string(hide_password=True)})")
+
+
+@db_app.command("current")
+@handle_errors
+def db_current() -> None:
+    """Show the applied migration revision."""
+    from rapidresponse.migrate import current
+
+    console.print(current(ctx().engine) or "no migrations applied")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Run the API server (and, by default, the in-process worker)."""
+    import uvicorn
+
+    from rapidresponse.app import create_app
+
+    settings = ctx().settings
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_level=settings.log_level)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then exit")] = False,
+) -> None:
+    """Run an outbox worker process (production shape: run any number of these)."""
+    from rapidresponse.events import EventHub
+    from rapidresponse.outbox.handlers import default_handlers
+    from rapidresponse.outbox.worker import OutboxWorker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    c = ctx()
+    runner = OutboxWorker(c.factory, default_handlers(EventHub()), c.clock,
+                          max_attempts=c.settings.outbox_max_attempts)
+    if once:
+        console.print(f"delivered or retried {runner.drain()} message(s)")
+        return
+    stop = threading.Event()
+    try:
+        runner.run(stop, c.settings.worker_poll_seconds)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command()
+@handle_errors
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Set up the embedded database, print a demo admin token, and serve on :8000."""
+    from rapidresponse.auth import service as auth_service
+    from rapidresponse.migrate import upgrade
+
+    c = ctx()
+    upgrade(c.engine)
+    token_file: Path = c.settings.demo_token_file
+    secret = token_file.read_text().strip() if token_file.exists() else ""
+    if secret:
+        try:
+            with c.session() as session:
+                auth_service.authenticate(session, secret, c.clock.now())
+        except Exception:
+            secret = ""
+    if not secret:
+        with c.session() as session:
+            _, secret = auth_service.issue_token(
+                session, name="demo admin", subject="demo-admin", role="admin",
+                actor=c.principal.subject, now=c.clock.now())
+        token_file.parent.mkdir(parents=True, exist_ok=True)
+        token_file.write_text(secret + "\n")
+        token_file.chmod(0o600)
+    url = f"http://{c.settings.host}:{c.settings.port}"
+    console.print(f"[bold]Rapid Response[/] on {url}  (API docs: {url}/docs)")
+    console.print("Demo admin token (also in " f"{token_file}):")
+    console.print(secret, highlight=False, soft_wrap=True)
+    console.print(f"Sign in at {url}/login, or: curl -H 'Authorization: Bearer {secret}' "
+                  f"{url}/api/v1/incidents", highlight=False, soft_wrap=True)
+    if serve_after:
+        serve(None, None)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

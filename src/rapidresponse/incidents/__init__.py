@@ -1,0 +1,1 @@
+"""Incidents: the record a rapid response is coordinated around."""

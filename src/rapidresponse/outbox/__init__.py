@@ -1,0 +1,1 @@
+"""Transactional outbox and the workers that deliver it."""

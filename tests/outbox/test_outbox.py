@@ -1,0 +1,158 @@
+"""The transactional outbox and its worker, on a real database."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rapidresponse.app import create_app
+from rapidresponse.auth.policy import Role
+from rapidresponse.db import transaction
+from rapidresponse.incidents import service as incidents
+from rapidresponse.incidents.schemas import IncidentCreate
+from rapidresponse.outbox import service as outbox
+from rapidresponse.outbox.worker import OutboxWorker
+from tests.conftest import MANAGER, incident_body
+
+
+def pending(db) -> list[outbox.OutboxMessage]:
+    with transaction(db) as session:
+        return outbox.list_messages(session, "pending")
+
+
+def test_change_and_its_message_commit_together(db, clock):
+    with transaction(db) as session:
+        incidents.declare(session, MANAGER, IncidentCreate.model_validate(incident_body()),
+                          clock.now())
+    messages = pending(db)
+    assert [(m.topic, m.payload["event"], m.payload["incident"]) for m in messages] == [
+        ("incident.events", "declared", "INC-2026-0001")
+    ]
+
+
+def test_rolled_back_change_sends_nothing(db, clock):
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction(db) as session:
+        incidents.declare(session, MANAGER, IncidentCreate.model_validate(incident_body()),
+                          clock.now())
+        raise Abort
+    assert pending(db) == []
+    with transaction(db) as session:
+        assert incidents.list_incidents(session, MANAGER, incidents.IncidentFilter(), 10, 0)[1] == 0
+
+
+def test_worker_delivers_each_message_once(db, clock):
+    received: list[dict] = []
+    with transaction(db) as session:
+        for i in range(3):
+            outbox.enqueue(session, "test.topic", {"n": i}, clock.now())
+    worker = OutboxWorker(db, {"test.topic": received.append}, clock)
+    assert worker.drain() == 3
+    assert [p["n"] for p in received] == [0, 1, 2]
+    assert worker.drain() == 0
+    with transaction(db) as session:
+        assert outbox.stats(session, clock.now())["delivered"] == 3
+
+
+def test_failures_are_retried_with_backoff_then_parked_visible_and_requeueable(
+    db, clock, client, headers
+):
+    calls: list[int] = []
+    healthy = threading.Event()
+
+    def flaky(payload: dict) -> None:
+        calls.append(payload["n"])
+        if not healthy.is_set():
+            raise ConnectionError("receiver down")
+
+    with transaction(db) as session:
+        outbox.enqueue(session, "test.topic", {"n": 1}, clock.now())
+    worker = OutboxWorker(db, {"test.topic": flaky}, clock, max_attempts=3)
+    assert worker.run_once() == 1
+    assert worker.run_once() == 0  # backing off: not due again yet
+    clock.advance(timedelta(seconds=5))
+    assert worker.run_once() == 1
+    clock.advance(timedelta(seconds=9))
+    assert worker.run_once() == 0  # second delay is 10 s
+    clock.advance(timedelta(seconds=1))
+    assert worker.run_once() == 1
+    assert calls == [1, 1, 1]
+    dead = client.get("/api/v1/outbox/messages?status=dead", headers=headers(Role.ADMIN)).json()
+    assert len(dead) == 1
+    assert dead[0]["attempts"] == 3
+    assert "ConnectionError: receiver down" in dead[0]["last_error"]
+    assert client.get("/api/v1/outbox", headers=headers(Role.ADMIN)).json()["dead"] == 1
+
+    healthy.set()
+    r = client.post("/api/v1/outbox/requeue-dead", headers=headers(Role.ADMIN))
+    assert r.json() == {"requeued": 1}
+    assert worker.drain() == 1
+    assert calls == [1, 1, 1, 1]
+    assert client.get("/api/v1/outbox", headers=headers(Role.ADMIN)).json()["delivered"] == 1
+
+
+def test_message_without_a_handler_is_kept_not_dropped(db, clock):
+    with transaction(db) as session:
+        outbox.enqueue(session, "nobody.listens", {"x": 1}, clock.now())
+    worker = OutboxWorker(db, {}, clock, max_attempts=1)
+    worker.drain()
+    with transaction(db) as session:
+        [message] = outbox.list_messages(session)
+        assert message.status == "dead"
+        assert "no handler registered" in (message.last_error or "")
+
+
+def test_a_crashed_workers_claim_expires_and_another_delivers(db, clock):
+    with transaction(db) as session:
+        outbox.enqueue(session, "test.topic", {"n": 7}, clock.now())
+    with transaction(db) as session:  # claimed by a worker that then dies
+        assert len(outbox.claim(session, clock.now(), 10, timedelta(minutes=5))) == 1
+    received: list[dict] = []
+    worker = OutboxWorker(db, {"test.topic": received.append}, clock)
+    assert worker.drain() == 0
+    clock.advance(timedelta(minutes=5))
+    assert worker.drain() == 1
+    assert received == [{"n": 7}]
+
+
+def test_competing_workers_share_the_queue_without_duplicates(db, clock):
+    with transaction(db) as session:
+        for i in range(200):
+            outbox.enqueue(session, "test.topic", {"n": i}, clock.now())
+    received: list[int] = []
+    lock = threading.Lock()
+
+    def handler(payload: dict) -> None:
+        with lock:
+            received.append(payload["n"])
+
+    workers = [OutboxWorker(db, {"test.topic": handler}, clock, batch_size=7) for _ in range(4)]
+    threads = [threading.Thread(target=w.drain) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(received) == list(range(200))
+
+
+def test_in_process_worker_publishes_incident_events(db, app_settings, clock, headers):
+    settings = app_settings.model_copy(update={"worker_mode": "inprocess",
+                                               "worker_poll_seconds": 0.05})
+    app = create_app(settings, clock)
+    events = app.state.hub.subscribe()
+    with TestClient(app) as client:
+        r = client.post("/api/v1/incidents", json=incident_body(),
+                        headers=headers(Role.RESPONDER))
+        assert r.status_code == 201
+        try:
+            event = events.get(timeout=10)
+        except queue.Empty:
+            pytest.fail("the in-process worker did not deliver the declared event")
+    assert event["event"] == "declared"
+    assert event["incident"] == r.json()["key"]
