@@ -64,7 +64,7 @@ def _postgres_schema_url(request: pytest.FixtureRequest) -> Iterator[str]:
         admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+    except Exception as exc:  # any connection failure means "no server"
         require_service("PostgreSQL", f"{POSTGRES_URL}: {exc.__class__.__name__}: {exc}")
     separator = "&" if "?" in POSTGRES_URL else "?"
     try:
@@ -140,9 +140,9 @@ def app_settings(engine: Engine) -> Settings:
 
 
 @pytest.fixture
-def client(db: sessionmaker[Session], app_settings: Settings, clock: ManualClock) -> Iterator[
-    TestClient
-]:
+def client(
+    db: sessionmaker[Session], app_settings: Settings, clock: ManualClock
+) -> Iterator[TestClient]:
     app = create_app(app_settings, clock)
     with TestClient(app) as test_client:
         yield test_client
@@ -155,8 +155,12 @@ def tokens(db: sessionmaker[Session], clock: ManualClock) -> dict[Role, str]:
     with transaction(db) as session:
         for role, principal in PRINCIPALS.items():
             _, secret = auth_service.issue_token(
-                session, name=f"{role.value} token", subject=principal.subject, role=role,
-                actor="test-setup", now=clock.now(),
+                session,
+                name=f"{role.value} token",
+                subject=principal.subject,
+                role=role,
+                actor="test-setup",
+                now=clock.now(),
             )
             issued[role] = secret
     return issued

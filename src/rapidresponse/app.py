@@ -42,8 +42,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         runner: InProcessWorker | None = None
         if settings.worker_mode == "inprocess":
             runner = InProcessWorker(
-                OutboxWorker(session_factory, default_handlers(hub), clock,
-                             max_attempts=settings.outbox_max_attempts),
+                OutboxWorker(
+                    session_factory,
+                    default_handlers(hub),
+                    clock,
+                    max_attempts=settings.outbox_max_attempts,
+                ),
                 settings.worker_poll_seconds,
             )
             runner.start()

@@ -34,8 +34,10 @@ def db_upgrade(revision: str = "head") -> None:
 
     c = ctx()
     upgrade(c.engine, revision)
-    console.print(f"database at revision {current(c.engine)} "
-                  f"({c.engine.url.render_as_string(hide_password=True)})")
+    console.print(
+        f"database at revision {current(c.engine)} "
+        f"({c.engine.url.render_as_string(hide_password=True)})"
+    )
 
 
 @db_app.command("current")
@@ -58,8 +60,12 @@ def serve(
     from rapidresponse.app import create_app
 
     settings = ctx().settings
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+    )
 
 
 @app.command()
@@ -73,8 +79,12 @@ def worker(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     c = ctx()
-    runner = OutboxWorker(c.factory, default_handlers(EventHub()), c.clock,
-                          max_attempts=c.settings.outbox_max_attempts)
+    runner = OutboxWorker(
+        c.factory,
+        default_handlers(EventHub()),
+        c.clock,
+        max_attempts=c.settings.outbox_max_attempts,
+    )
     if once:
         console.print(f"delivered or retried {runner.drain()} message(s)")
         return
@@ -107,17 +117,26 @@ def demo(
     if not secret:
         with c.session() as session:
             _, secret = auth_service.issue_token(
-                session, name="demo admin", subject="demo-admin", role="admin",
-                actor=c.principal.subject, now=c.clock.now())
+                session,
+                name="demo admin",
+                subject="demo-admin",
+                role="admin",
+                actor=c.principal.subject,
+                now=c.clock.now(),
+            )
         token_file.parent.mkdir(parents=True, exist_ok=True)
         token_file.write_text(secret + "\n")
         token_file.chmod(0o600)
     url = f"http://{c.settings.host}:{c.settings.port}"
     console.print(f"[bold]Rapid Response[/] on {url}  (API docs: {url}/docs)")
-    console.print("Demo admin token (also in " f"{token_file}):")
+    console.print(f"Demo admin token (also in {token_file}):")
     console.print(secret, highlight=False, soft_wrap=True)
-    console.print(f"Sign in at {url}/login, or: curl -H 'Authorization: Bearer {secret}' "
-                  f"{url}/api/v1/incidents", highlight=False, soft_wrap=True)
+    console.print(
+        f"Sign in at {url}/login, or: curl -H 'Authorization: Bearer {secret}' "
+        f"{url}/api/v1/incidents",
+        highlight=False,
+        soft_wrap=True,
+    )
     if serve_after:
         serve(None, None)
 

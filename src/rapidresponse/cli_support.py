@@ -55,8 +55,7 @@ class CliContext:
 
     @property
     def principal(self) -> Principal:
-        return Principal(subject=self.settings.actor or f"cli:{getpass.getuser()}",
-                         role=Role.ADMIN)
+        return Principal(subject=self.settings.actor or f"cli:{getpass.getuser()}", role=Role.ADMIN)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -101,8 +100,10 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 parts.append(f"{where}: {str(e['msg']).removeprefix('Value error, ')}")
             raise fail("; ".join(parts)) from None
         except OperationalError as exc:
-            raise fail(f"database error: {exc.orig}; is the database migrated? "
-                       "(rapidresponse db upgrade)", 3) from None
+            raise fail(
+                f"database error: {exc.orig}; is the database migrated? (rapidresponse db upgrade)",
+                3,
+            ) from None
 
     return wrapper
 
@@ -111,8 +112,6 @@ def print_json(value: Any) -> None:
     if isinstance(value, BaseModel):
         sys.stdout.write(value.model_dump_json(indent=2) + "\n")
     elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
-        sys.stdout.write(
-            json.dumps([v.model_dump(mode="json") for v in value], indent=2) + "\n"
-        )
+        sys.stdout.write(json.dumps([v.model_dump(mode="json") for v in value], indent=2) + "\n")
     else:
         sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")

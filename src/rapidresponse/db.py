@@ -57,7 +57,11 @@ class Base(DeclarativeBase):
 
 def _prepare_sqlite_file(url: str) -> None:
     parsed = make_url(url)
-    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 

@@ -7,6 +7,7 @@ database stays the source of truth, so a live view can always reload).
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from typing import Any
@@ -37,7 +38,5 @@ class EventHub:
                     q.put_nowait(event)
                     break
                 except queue.Full:
-                    try:
+                    with contextlib.suppress(queue.Empty):
                         q.get_nowait()
-                    except queue.Empty:
-                        pass

@@ -51,8 +51,9 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, exc.type_slug, request.url.path,
-                       **exc.extensions)
+        return problem(
+            exc.status, exc.title, exc.detail, exc.type_slug, request.url.path, **exc.extensions
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -62,20 +63,31 @@ def install_problem_handlers(app: FastAPI) -> None:
             message = message.removeprefix("Value error, ")
             errors.append({"field": _location(err.get("loc", ())), "message": message})
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        return problem(422, "Invalid input", detail, "validation-error", request.url.path,
-                       errors=errors)
+        return problem(
+            422, "Invalid input", detail, "validation-error", request.url.path, errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required"}
-        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail),
-                       f"http-{exc.status_code}", request.url.path)
+        return problem(
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            str(exc.detail),
+            f"http-{exc.status_code}",
+            request.url.path,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal error", "an unexpected error occurred; it was logged",
-                       "internal", request.url.path)
+        return problem(
+            500,
+            "Internal error",
+            "an unexpected error occurred; it was logged",
+            "internal",
+            request.url.path,
+        )
 
 
 @contextmanager
@@ -117,7 +129,7 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     cleaned = value.strip().removeprefix("W/").strip('"')
     if not cleaned.isdigit():
-        raise DomainError(f"If-Match must be the ETag you read (e.g. \"3\"), got {value!r}")
+        raise DomainError(f'If-Match must be the ETag you read (e.g. "3"), got {value!r}')
     return int(cleaned)
 
 

@@ -13,15 +13,17 @@ IM = Role.INCIDENT_MANAGER
 
 
 def declare(client, headers, **overrides):
-    response = client.post("/api/v1/incidents", json=incident_body(**overrides),
-                           headers=headers(Role.RESPONDER))
+    response = client.post(
+        "/api/v1/incidents", json=incident_body(**overrides), headers=headers(Role.RESPONDER)
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def test_declare_returns_key_severity_and_etag(client, headers):
-    response = client.post("/api/v1/incidents", json=incident_body(),
-                           headers=headers(Role.RESPONDER))
+    response = client.post(
+        "/api/v1/incidents", json=incident_body(), headers=headers(Role.RESPONDER)
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["key"] == "INC-2026-0001"
@@ -49,8 +51,9 @@ def test_declarer_becomes_commander_and_timeline_records_declaration(client, hea
 
 
 def test_values_are_normalised(client, headers):
-    body = declare(client, headers, regions=["de", "fr", "DE"], languages=["pt-br"],
-                   tags=["Hate-Raid"])
+    body = declare(
+        client, headers, regions=["de", "fr", "DE"], languages=["pt-br"], tags=["Hate-Raid"]
+    )
     assert body["regions"] == ["DE", "FR"]
     assert body["languages"] == ["pt-BR"]
     assert body["tags"] == ["hate-raid"]
@@ -75,35 +78,42 @@ def test_values_are_normalised(client, headers):
 def test_bad_input_is_rejected_with_a_clear_problem_and_nothing_stored(
     client, headers, overrides, field, fragment
 ):
-    response = client.post("/api/v1/incidents", json=incident_body(**overrides),
-                           headers=headers(Role.RESPONDER))
+    response = client.post(
+        "/api/v1/incidents", json=incident_body(**overrides), headers=headers(Role.RESPONDER)
+    )
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
     assert problem["status"] == 422
     assert problem["type"].endswith("validation-error")
-    assert any(e["field"].startswith(field) and fragment in e["message"]
-               for e in problem["errors"]), problem
+    assert any(
+        e["field"].startswith(field) and fragment in e["message"] for e in problem["errors"]
+    ), problem
     listing = client.get("/api/v1/incidents", headers=headers(Role.ADMIN)).json()
     assert listing["total"] == 0
 
 
 def test_summary_size_limit(client, headers):
-    response = client.post("/api/v1/incidents", json=incident_body(summary="x" * 20_001),
-                           headers=headers(Role.RESPONDER))
+    response = client.post(
+        "/api/v1/incidents",
+        json=incident_body(summary="x" * 20_001),
+        headers=headers(Role.RESPONDER),
+    )
     assert response.status_code == 422
 
 
 def test_future_detection_and_onset_after_detection_are_rejected(client, headers):
     later = (T0 + timedelta(hours=1)).isoformat()
-    r = client.post("/api/v1/incidents", json=incident_body(detected_at=later),
-                    headers=headers(Role.RESPONDER))
+    r = client.post(
+        "/api/v1/incidents", json=incident_body(detected_at=later), headers=headers(Role.RESPONDER)
+    )
     assert r.status_code == 422
     assert "future" in r.json()["detail"]
-    r = client.post("/api/v1/incidents",
-                    json=incident_body(detected_at="2026-11-25T09:00:00Z",
-                                       started_at="2026-11-25T09:30:00Z"),
-                    headers=headers(Role.RESPONDER))
+    r = client.post(
+        "/api/v1/incidents",
+        json=incident_body(detected_at="2026-11-25T09:00:00Z", started_at="2026-11-25T09:30:00Z"),
+        headers=headers(Role.RESPONDER),
+    )
     assert r.status_code == 422
     assert "started_at" in r.json()["detail"]
 
@@ -119,13 +129,15 @@ def test_patch_needs_a_version_and_rejects_a_stale_one(client, headers):
     url = f"/api/v1/incidents/{key}"
     missing = client.patch(url, json={"title": "New title"}, headers=headers(IM))
     assert missing.status_code == 428
-    ok = client.patch(url, json={"title": "Manager A's title"},
-                      headers=headers(IM) | {"If-Match": '"1"'})
+    ok = client.patch(
+        url, json={"title": "Manager A's title"}, headers=headers(IM) | {"If-Match": '"1"'}
+    )
     assert ok.status_code == 200, ok.text
     assert ok.headers["ETag"] == '"2"'
     # Manager B still holds version 1: the write is refused, A's title survives.
-    stale = client.patch(url, json={"title": "Manager B's title"},
-                         headers=headers(IM) | {"If-Match": '"1"'})
+    stale = client.patch(
+        url, json={"title": "Manager B's title"}, headers=headers(IM) | {"If-Match": '"1"'}
+    )
     assert stale.status_code == 412
     assert "version 2" in stale.json()["detail"]
     assert client.get(url, headers=headers(Role.VIEWER)).json()["title"] == "Manager A's title"
@@ -136,28 +148,46 @@ def test_patch_needs_a_version_and_rejects_a_stale_one(client, headers):
 
 
 def test_impact_change_recomputes_severity_and_records_it(client, headers):
-    body = declare(client, headers, harm_type="bullying_harassment", regions=["GB"],
-                   impact={"views": 20_000})
+    body = declare(
+        client, headers, harm_type="bullying_harassment", regions=["GB"], impact={"views": 20_000}
+    )
     assert body["severity"]["level"] == "SEV3"
-    r = client.patch(f"/api/v1/incidents/{body['key']}",
-                     json={"impact": {"views": 5_000_000, "views_per_hour": 200_000,
-                                      "minors_involved": True, "press_attention": "coverage"},
-                           "regions": ["GB", "IE", "US", "CA", "AU"]},
-                     headers=headers(IM) | {"If-Match": '"1"'})
+    r = client.patch(
+        f"/api/v1/incidents/{body['key']}",
+        json={
+            "impact": {
+                "views": 5_000_000,
+                "views_per_hour": 200_000,
+                "minors_involved": True,
+                "press_attention": "coverage",
+            },
+            "regions": ["GB", "IE", "US", "CA", "AU"],
+        },
+        headers=headers(IM) | {"If-Match": '"1"'},
+    )
     assert r.status_code == 200, r.text
     sev = r.json()["severity"]
     assert sev["level"] in {"SEV0", "SEV1"}
     assert r.json()["impact"]["views"] == 5_000_000
-    kinds = [e["kind"] for e in client.get(f"/api/v1/incidents/{body['key']}/timeline",
-                                           headers=headers(Role.VIEWER)).json()]
+    kinds = [
+        e["kind"]
+        for e in client.get(
+            f"/api/v1/incidents/{body['key']}/timeline", headers=headers(Role.VIEWER)
+        ).json()
+    ]
     assert kinds == ["declared", "updated", "severity_changed"]
 
 
 def test_lifecycle_through_to_closed_keeps_times(client, headers, clock):
     key = declare(client, headers, started_at="2026-11-25T09:40:00Z")["key"]
     url = f"/api/v1/incidents/{key}/transitions"
-    for minutes, state in ((5, "triaged"), (5, "active"), (50, "contained"), (120, "resolved"),
-                           (60, "closed")):
+    for minutes, state in (
+        (5, "triaged"),
+        (5, "active"),
+        (50, "contained"),
+        (120, "resolved"),
+        (60, "closed"),
+    ):
         clock.advance(timedelta(minutes=minutes))
         r = client.post(url, json={"to": state}, headers=headers(IM))
         assert r.status_code == 200, r.text
@@ -172,8 +202,9 @@ def test_lifecycle_through_to_closed_keeps_times(client, headers, clock):
 
 def test_illegal_transition_is_rejected_and_changes_nothing(client, headers):
     key = declare(client, headers)["key"]
-    r = client.post(f"/api/v1/incidents/{key}/transitions", json={"to": "closed"},
-                    headers=headers(IM))
+    r = client.post(
+        f"/api/v1/incidents/{key}/transitions", json={"to": "closed"}, headers=headers(IM)
+    )
     assert r.status_code == 409
     problem = r.json()
     assert "cannot move an incident from detected to closed" in problem["detail"]
@@ -190,8 +221,9 @@ def test_reopening_clears_containment_time(client, headers, clock):
         clock.advance(timedelta(minutes=10))
         client.post(url, json={"to": state}, headers=headers(IM))
     clock.advance(timedelta(minutes=10))
-    r = client.post(url, json={"to": "active", "reason": "re-uploads surged again"},
-                    headers=headers(IM))
+    r = client.post(
+        url, json={"to": "active", "reason": "re-uploads surged again"}, headers=headers(IM)
+    )
     assert r.status_code == 200
     assert r.json()["times"]["contained_at"] is None
     clock.advance(timedelta(minutes=30))
@@ -204,36 +236,52 @@ def test_decline_and_merge_need_reasons_and_a_target(client, headers):
     b = declare(client, headers)["key"]
     url = f"/api/v1/incidents/{b}/transitions"
     assert client.post(url, json={"to": "declined"}, headers=headers(IM)).status_code == 422
-    assert client.post(url, json={"to": "merged", "reason": "dup"},
-                       headers=headers(IM)).status_code == 422
-    assert client.post(url, json={"to": "merged", "reason": "dup", "merged_into": b},
-                       headers=headers(IM)).status_code == 422
-    r = client.post(url, json={"to": "merged", "reason": "same attack video", "merged_into": a},
-                    headers=headers(IM))
+    assert (
+        client.post(url, json={"to": "merged", "reason": "dup"}, headers=headers(IM)).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            url, json={"to": "merged", "reason": "dup", "merged_into": b}, headers=headers(IM)
+        ).status_code
+        == 422
+    )
+    r = client.post(
+        url,
+        json={"to": "merged", "reason": "same attack video", "merged_into": a},
+        headers=headers(IM),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["merged_into"] == a
-    survivor_timeline = client.get(f"/api/v1/incidents/{a}/timeline",
-                                   headers=headers(Role.VIEWER)).json()
+    survivor_timeline = client.get(
+        f"/api/v1/incidents/{a}/timeline", headers=headers(Role.VIEWER)
+    ).json()
     assert any(b in e["text"] for e in survivor_timeline)
 
 
 def test_severity_override_requires_reason_and_is_kept_in_timeline(client, headers):
-    body = declare(client, headers, harm_type="animal_abuse", regions=["US"],
-                   impact={"views": 1000})
+    body = declare(
+        client, headers, harm_type="animal_abuse", regions=["US"], impact={"views": 1000}
+    )
     key = body["key"]
     assert body["severity"]["level"] == "SEV3"
     url = f"/api/v1/incidents/{key}/severity"
     assert client.post(url, json={"override": "SEV1"}, headers=headers(IM)).status_code == 422
-    r = client.post(url, json={"override": "SEV1", "reason": "Major outlet about to publish"},
-                    headers=headers(IM))
+    r = client.post(
+        url,
+        json={"override": "SEV1", "reason": "Major outlet about to publish"},
+        headers=headers(IM),
+    )
     assert r.status_code == 200
     sev = r.json()["severity"]
     assert (sev["level"], sev["computed"], sev["override"]) == ("SEV1", "SEV3", "SEV1")
-    r = client.post(url, json={"override": None, "reason": "Story did not run"},
-                    headers=headers(IM))
+    r = client.post(
+        url, json={"override": None, "reason": "Story did not run"}, headers=headers(IM)
+    )
     assert r.json()["severity"]["level"] == "SEV3"
-    entries = client.get(f"/api/v1/incidents/{key}/timeline?kind=severity_overridden",
-                         headers=headers(Role.VIEWER)).json()
+    entries = client.get(
+        f"/api/v1/incidents/{key}/timeline?kind=severity_overridden", headers=headers(Role.VIEWER)
+    ).json()
     assert [e["data"]["to"] for e in entries] == ["SEV1", "SEV3"]
     assert "Major outlet about to publish" in entries[0]["text"]
 
@@ -241,9 +289,11 @@ def test_severity_override_requires_reason_and_is_kept_in_timeline(client, heade
 def test_tasks_due_overdue_and_versioned(client, headers, clock):
     key = declare(client, headers)["key"]
     due = (T0 + timedelta(hours=1)).isoformat()
-    r = client.post(f"/api/v1/incidents/{key}/tasks",
-                    json={"title": "Preserve evidence", "owner": "alice", "due_at": due},
-                    headers=headers(Role.RESPONDER))
+    r = client.post(
+        f"/api/v1/incidents/{key}/tasks",
+        json={"title": "Preserve evidence", "owner": "alice", "due_at": due},
+        headers=headers(Role.RESPONDER),
+    )
     assert r.status_code == 201, r.text
     task = r.json()
     assert task["overdue"] is False
@@ -251,22 +301,31 @@ def test_tasks_due_overdue_and_versioned(client, headers, clock):
     listed = client.get(f"/api/v1/incidents/{key}/tasks", headers=headers(Role.VIEWER)).json()
     assert listed[0]["overdue"] is True
     url = f"/api/v1/incidents/{key}/tasks/{task['id']}"
-    assert client.patch(url, json={"status": "done"},
-                        headers=headers(Role.RESPONDER)).status_code == 428
-    r = client.patch(url, json={"status": "done"},
-                     headers=headers(Role.RESPONDER) | {"If-Match": '"1"'})
+    assert (
+        client.patch(url, json={"status": "done"}, headers=headers(Role.RESPONDER)).status_code
+        == 428
+    )
+    r = client.patch(
+        url, json={"status": "done"}, headers=headers(Role.RESPONDER) | {"If-Match": '"1"'}
+    )
     assert r.status_code == 200
     assert r.json()["overdue"] is False
     assert r.json()["completed_at"] == "2026-11-25T11:01:00Z"
-    assert client.patch(url, json={"status": "open"},
-                        headers=headers(Role.RESPONDER) | {"If-Match": '"1"'}).status_code == 412
+    assert (
+        client.patch(
+            url, json={"status": "open"}, headers=headers(Role.RESPONDER) | {"If-Match": '"1"'}
+        ).status_code
+        == 412
+    )
 
 
 def test_notes_and_decisions_are_append_only_timeline(client, headers):
     key = declare(client, headers)["key"]
-    r = client.post(f"/api/v1/incidents/{key}/timeline",
-                    json={"text": "GIFCT hash-sharing requested", "decision": True},
-                    headers=headers(Role.RESPONDER))
+    r = client.post(
+        f"/api/v1/incidents/{key}/timeline",
+        json={"text": "GIFCT hash-sharing requested", "decision": True},
+        headers=headers(Role.RESPONDER),
+    )
     assert r.status_code == 201
     assert r.json()["kind"] == "decision"
     url = f"/api/v1/incidents/{key}/timeline"
@@ -282,12 +341,17 @@ def test_participants_roles_and_commander_rule(client, headers):
     url = f"/api/v1/incidents/{key}/participants"
     r = client.post(url, json={"user": "dana", "role": "legal"}, headers=headers(IM))
     assert r.status_code == 201
-    assert client.post(url, json={"user": "dana", "role": "legal"},
-                       headers=headers(IM)).status_code == 409
-    assert client.post(url, json={"user": "eve", "role": "astronaut"},
-                       headers=headers(IM)).status_code == 422
-    commander = next(p for p in client.get(url, headers=headers(IM)).json()
-                     if p["role"] == "incident_commander")
+    assert (
+        client.post(url, json={"user": "dana", "role": "legal"}, headers=headers(IM)).status_code
+        == 409
+    )
+    assert (
+        client.post(url, json={"user": "eve", "role": "astronaut"}, headers=headers(IM)).status_code
+        == 422
+    )
+    commander = next(
+        p for p in client.get(url, headers=headers(IM)).json() if p["role"] == "incident_commander"
+    )
     r = client.delete(f"{url}/{commander['id']}", headers=headers(IM))
     assert r.status_code == 409
     assert "needs an incident commander" in r.json()["detail"]
@@ -301,13 +365,19 @@ def test_participants_roles_and_commander_rule(client, headers):
 
 def test_list_filters(client, headers):
     declare(client, headers)
-    declare(client, headers, title="Blackout challenge", harm_type="dangerous_challenges",
-            regions=["BR"],
-            impact={"views": 10})
+    declare(
+        client,
+        headers,
+        title="Blackout challenge",
+        harm_type="dangerous_challenges",
+        regions=["BR"],
+        impact={"views": 10},
+    )
     h = headers(Role.VIEWER)
     assert client.get("/api/v1/incidents?region=br", headers=h).json()["total"] == 1
-    assert client.get("/api/v1/incidents?harm_type=violent_extremism",
-                      headers=h).json()["total"] == 1
+    assert (
+        client.get("/api/v1/incidents?harm_type=violent_extremism", headers=h).json()["total"] == 1
+    )
     assert client.get("/api/v1/incidents?q=attack", headers=h).json()["total"] == 1
     assert client.get("/api/v1/incidents?status=closed", headers=h).json()["total"] == 0
     assert client.get("/api/v1/incidents?region=XX", headers=h).status_code == 422

@@ -7,11 +7,16 @@ from tests.conftest import incident_body
 
 
 def test_landing_page_needs_login_then_lists_visible_incidents(client, headers, tokens):
-    client.post("/api/v1/incidents", json=incident_body(title="Attack video spreading"),
-                headers=headers(Role.RESPONDER))
-    client.post("/api/v1/incidents",
-                json=incident_body(title="CSAM ring", harm_type="child_sexual_exploitation"),
-                headers=headers(Role.ADMIN))
+    client.post(
+        "/api/v1/incidents",
+        json=incident_body(title="Attack video spreading"),
+        headers=headers(Role.RESPONDER),
+    )
+    client.post(
+        "/api/v1/incidents",
+        json=incident_body(title="CSAM ring", harm_type="child_sexual_exploitation"),
+        headers=headers(Role.ADMIN),
+    )
     r = client.get("/", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/login"

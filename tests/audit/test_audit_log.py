@@ -23,10 +23,14 @@ def populated(client, headers):
     """A handful of audited writes made through the API."""
     r = client.post("/api/v1/incidents", json=incident_body(), headers=headers(Role.RESPONDER))
     key = r.json()["key"]
-    client.post(f"/api/v1/incidents/{key}/transitions", json={"to": "triaged"},
-                headers=headers(Role.INCIDENT_MANAGER))
-    client.post(f"/api/v1/incidents/{key}/timeline", json={"text": "note"},
-                headers=headers(Role.RESPONDER))
+    client.post(
+        f"/api/v1/incidents/{key}/transitions",
+        json={"to": "triaged"},
+        headers=headers(Role.INCIDENT_MANAGER),
+    )
+    client.post(
+        f"/api/v1/incidents/{key}/timeline", json={"text": "note"}, headers=headers(Role.RESPONDER)
+    )
     return key
 
 
@@ -41,7 +45,10 @@ def test_every_write_is_audited_with_before_and_after(client, headers, populated
     actions = [e["action"] for e in reversed(entries)]
     # four tokens from the fixture, then the incident writes
     assert actions == ["token.issued"] * 4 + [
-        "incident.declared", "incident.status_changed", "incident.note_added"]
+        "incident.declared",
+        "incident.status_changed",
+        "incident.note_added",
+    ]
     change = next(e for e in entries if e["action"] == "incident.status_changed")
     assert change["actor"] == "manager-user"
     assert change["before"]["status"] == "detected"
@@ -52,8 +59,11 @@ def test_every_write_is_audited_with_before_and_after(client, headers, populated
 
 def test_failed_write_leaves_no_audit_entry(client, headers, populated):
     before = verify_via_api(client, headers)["entries"]
-    r = client.post(f"/api/v1/incidents/{populated}/transitions", json={"to": "closed"},
-                    headers=headers(Role.INCIDENT_MANAGER))
+    r = client.post(
+        f"/api/v1/incidents/{populated}/transitions",
+        json={"to": "closed"},
+        headers=headers(Role.INCIDENT_MANAGER),
+    )
     assert r.status_code == 409
     assert verify_via_api(client, headers)["entries"] == before
 
@@ -67,8 +77,9 @@ def test_failed_write_leaves_no_audit_entry(client, headers, populated):
         ("DELETE FROM audit_entry WHERE seq = 7", (7, "deleted from the end")),
     ],
 )
-def test_tampering_is_detected_by_api_and_cli(client, headers, populated, engine, app_settings,
-                                              clock, statement, expected):
+def test_tampering_is_detected_by_api_and_cli(
+    client, headers, populated, engine, app_settings, clock, statement, expected
+):
     with engine.begin() as connection:
         connection.execute(text(statement))
     report = verify_via_api(client, headers)
@@ -85,17 +96,28 @@ def test_tampering_is_detected_by_api_and_cli(client, headers, populated, engine
     assert "TAMPERED" in result.output
 
 
-def test_recomputing_a_hash_after_an_edit_still_breaks_the_chain(client, headers, populated,
-                                                                 engine):
+def test_recomputing_a_hash_after_an_edit_still_breaks_the_chain(
+    client, headers, populated, engine
+):
     """A forger who edits an entry and fixes its hash breaks the next entry's link."""
     with transaction_for(engine) as session:
         entry = session.get(audit.AuditEntry, 5)
         entry.actor = "forger"
         from rapidresponse.audit.chain import ChainRecord, compute_hash
 
-        entry.hash = compute_hash(ChainRecord(
-            entry.seq, entry.at, entry.actor, entry.action, entry.entity_type,
-            entry.entity_id, entry.before, entry.after, entry.prev_hash))
+        entry.hash = compute_hash(
+            ChainRecord(
+                entry.seq,
+                entry.at,
+                entry.actor,
+                entry.action,
+                entry.entity_type,
+                entry.entity_id,
+                entry.before,
+                entry.after,
+                entry.prev_hash,
+            )
+        )
     report = verify_via_api(client, headers)
     assert not report["ok"]
     assert any(p["seq"] == 6 and "prev_hash" in p["problem"] for p in report["problems"])
@@ -116,12 +138,15 @@ def test_concurrent_writers_never_fork_the_chain(db, clock):
             for i in range(5):
                 with transaction(db) as session:
                     incident = incidents.declare(
-                        session, MANAGER,
+                        session,
+                        MANAGER,
                         IncidentCreate.model_validate(incident_body(title=f"t{n}-{i}")),
-                        clock.now())
-                    incidents.add_note(session, MANAGER, incident.key, NoteIn(text="x"),
-                                       clock.now())
-        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
+                        clock.now(),
+                    )
+                    incidents.add_note(
+                        session, MANAGER, incident.key, NoteIn(text="x"), clock.now()
+                    )
+        except Exception as exc:  # surfaced by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
@@ -135,6 +160,10 @@ def test_concurrent_writers_never_fork_the_chain(db, clock):
     assert report.ok, report.problems
     assert report.entries == 8 * 5 * 2
     with transaction(db) as session:
-        keys = [i.key for i in incidents.list_incidents(
-            session, MANAGER, incidents.IncidentFilter(), 1000, 0)[0]]
+        keys = [
+            i.key
+            for i in incidents.list_incidents(
+                session, MANAGER, incidents.IncidentFilter(), 1000, 0
+            )[0]
+        ]
     assert len(set(keys)) == 40

@@ -35,26 +35,39 @@ def test_missing_or_unknown_token_is_401_problem(client):
 
 
 def test_admin_issues_and_revokes_tokens_over_the_api(client, headers):
-    r = client.post("/api/v1/tokens", json={"name": "ops", "subject": "ops-bot",
-                                            "role": "viewer"}, headers=headers(Role.ADMIN))
+    r = client.post(
+        "/api/v1/tokens",
+        json={"name": "ops", "subject": "ops-bot", "role": "viewer"},
+        headers=headers(Role.ADMIN),
+    )
     assert r.status_code == 201, r.text
     issued = r.json()
     bearer = {"Authorization": f"Bearer {issued['token']}"}
     assert client.get("/api/v1/me", headers=bearer).json()["role"] == "viewer"
     listed = client.get("/api/v1/tokens", headers=headers(Role.ADMIN)).json()
     assert all("token" not in t for t in listed)
-    assert client.delete(f"/api/v1/tokens/{issued['id']}",
-                         headers=headers(Role.ADMIN)).status_code == 200
+    assert (
+        client.delete(f"/api/v1/tokens/{issued['id']}", headers=headers(Role.ADMIN)).status_code
+        == 200
+    )
     assert client.get("/api/v1/me", headers=bearer).status_code == 401
-    assert client.post("/api/v1/tokens", json={"name": "x", "subject": "y", "role": "god"},
-                       headers=headers(Role.ADMIN)).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/tokens",
+            json={"name": "x", "subject": "y", "role": "god"},
+            headers=headers(Role.ADMIN),
+        ).status_code
+        == 422
+    )
 
 
 def test_expired_tokens_stop_working(client, headers, clock):
     expires = (clock.now() + timedelta(hours=1)).isoformat()
-    issued = client.post("/api/v1/tokens", json={"name": "temp", "subject": "contractor",
-                                                 "role": "viewer", "expires_at": expires},
-                         headers=headers(Role.ADMIN)).json()
+    issued = client.post(
+        "/api/v1/tokens",
+        json={"name": "temp", "subject": "contractor", "role": "viewer", "expires_at": expires},
+        headers=headers(Role.ADMIN),
+    ).json()
     bearer = {"Authorization": f"Bearer {issued['token']}"}
     assert client.get("/api/v1/me", headers=bearer).status_code == 200
     clock.advance(timedelta(hours=1))

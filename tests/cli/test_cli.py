@@ -14,8 +14,9 @@ from rapidresponse.settings import Settings
 
 @pytest.fixture
 def rr(db, app_settings: Settings, clock):
-    set_context(CliContext(settings=app_settings.model_copy(update={"actor": "alice"}),
-                           clock=clock))
+    set_context(
+        CliContext(settings=app_settings.model_copy(update={"actor": "alice"}), clock=clock)
+    )
     runner = CliRunner()
 
     def invoke(*args: str, ok: bool = True):
@@ -29,10 +30,29 @@ def rr(db, app_settings: Settings, clock):
 
 
 def declare(rr, *extra: str) -> dict:
-    result = rr("incident", "declare", "--title", "Dangerous blackout challenge",
-                "--harm-type", "dangerous_challenges", "--region", "US,gb", "--region", "BR",
-                "--language", "en", "--surface", "feed", "--views", "400000",
-                "--views-per-hour", "20000", "--minors", "--json", *extra)
+    result = rr(
+        "incident",
+        "declare",
+        "--title",
+        "Dangerous blackout challenge",
+        "--harm-type",
+        "dangerous_challenges",
+        "--region",
+        "US,gb",
+        "--region",
+        "BR",
+        "--language",
+        "en",
+        "--surface",
+        "feed",
+        "--views",
+        "400000",
+        "--views-per-hour",
+        "20000",
+        "--minors",
+        "--json",
+        *extra,
+    )
     return json.loads(result.stdout)
 
 
@@ -65,8 +85,17 @@ def test_update_status_severity_note_task_participant(rr):
     rr("incident", "status", key, "triaged")
     rr("incident", "severity", key, "--override", "SEV0", "--reason", "Child deaths reported")
     rr("incident", "note", key, "Search intervention live in US", "--decision")
-    rr("incident", "task", "add", key, "Age-gate challenge hashtag", "--owner", "bob",
-       "--due", "2026-11-25T12:00:00+00:00")
+    rr(
+        "incident",
+        "task",
+        "add",
+        key,
+        "Age-gate challenge hashtag",
+        "--owner",
+        "bob",
+        "--due",
+        "2026-11-25T12:00:00+00:00",
+    )
     rr("incident", "task", "update", key, "1", "--status", "done")
     rr("incident", "participant", "add", key, "carol", "communications")
     shown = json.loads(rr("incident", "show", key, "--json").stdout)
@@ -75,18 +104,41 @@ def test_update_status_severity_note_task_participant(rr):
     assert shown["tasks"][0]["status"] == "done"
     assert {p["user"] for p in shown["participants"]} == {"alice", "carol"}
     kinds = [e["kind"] for e in shown["timeline"]]
-    assert kinds == ["declared", "updated", "severity_changed", "status_changed",
-                     "severity_overridden", "decision",
-                     "task_added", "task_updated", "participant_added"]
+    assert kinds == [
+        "declared",
+        "updated",
+        "severity_changed",
+        "status_changed",
+        "severity_overridden",
+        "decision",
+        "task_added",
+        "task_updated",
+        "participant_added",
+    ]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["incident", "declare", "--title", "t", "--harm-type", "hate_speech", "--region", "EU"],
-         "member states"),
-        (["incident", "declare", "--title", "t", "--harm-type", "hate_speech", "--region", "DE",
-          "--language", "not a tag"], "BCP 47"),
+        (
+            ["incident", "declare", "--title", "t", "--harm-type", "hate_speech", "--region", "EU"],
+            "member states",
+        ),
+        (
+            [
+                "incident",
+                "declare",
+                "--title",
+                "t",
+                "--harm-type",
+                "hate_speech",
+                "--region",
+                "DE",
+                "--language",
+                "not a tag",
+            ],
+            "BCP 47",
+        ),
         (["incident", "show", "INC-2026-0404"], "no incident INC-2026-0404"),
         (["incident", "status", "INC-2026-0001", "closed"], "cannot move an incident"),
         (["incident", "severity", "INC-2026-0001", "--reason", "because"], "--override"),
@@ -110,8 +162,9 @@ def test_bad_input_changes_nothing(rr):
 
 
 def test_token_lifecycle_and_audit_verify(rr, client):
-    created = json.loads(rr("token", "create", "--subject", "dana", "--role", "responder",
-                            "--json").stdout)
+    created = json.loads(
+        rr("token", "create", "--subject", "dana", "--role", "responder", "--json").stdout
+    )
     secret = created["token"]
     assert secret.startswith("rr_")
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
@@ -131,4 +184,5 @@ def test_harm_types_table(rr):
     assert "child_sexual_exploitation" in out
     rows = {r["harm_type"]: r for r in json.loads(rr("incident", "harm-types", "--json").stdout)}
     assert rows["child_sexual_exploitation"]["dsa_category"] == (
-        "STATEMENT_CATEGORY_PROTECTION_OF_MINORS")
+        "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"
+    )

@@ -16,8 +16,9 @@ from tests.conftest import MANAGER, incident_body
 
 def _declare(db, clock) -> str:
     with transaction(db) as session:
-        return service.declare(session, MANAGER, IncidentCreate.model_validate(incident_body()),
-                               clock.now()).key
+        return service.declare(
+            session, MANAGER, IncidentCreate.model_validate(incident_body()), clock.now()
+        ).key
 
 
 def test_racing_edits_from_the_same_version_one_wins(db, clock):

@@ -26,8 +26,9 @@ def pending(db) -> list[outbox.OutboxMessage]:
 
 def test_change_and_its_message_commit_together(db, clock):
     with transaction(db) as session:
-        incidents.declare(session, MANAGER, IncidentCreate.model_validate(incident_body()),
-                          clock.now())
+        incidents.declare(
+            session, MANAGER, IncidentCreate.model_validate(incident_body()), clock.now()
+        )
     messages = pending(db)
     assert [(m.topic, m.payload["event"], m.payload["incident"]) for m in messages] == [
         ("incident.events", "declared", "INC-2026-0001")
@@ -38,10 +39,15 @@ def test_rolled_back_change_sends_nothing(db, clock):
     class Abort(Exception):
         pass
 
-    with pytest.raises(Abort), transaction(db) as session:
-        incidents.declare(session, MANAGER, IncidentCreate.model_validate(incident_body()),
-                          clock.now())
-        raise Abort
+    def declare_then_fail() -> None:
+        with transaction(db) as session:
+            incidents.declare(
+                session, MANAGER, IncidentCreate.model_validate(incident_body()), clock.now()
+            )
+            raise Abort
+
+    with pytest.raises(Abort):
+        declare_then_fail()
     assert pending(db) == []
     with transaction(db) as session:
         assert incidents.list_incidents(session, MANAGER, incidents.IncidentFilter(), 10, 0)[1] == 0
@@ -142,13 +148,13 @@ def test_competing_workers_share_the_queue_without_duplicates(db, clock):
 
 
 def test_in_process_worker_publishes_incident_events(db, app_settings, clock, headers):
-    settings = app_settings.model_copy(update={"worker_mode": "inprocess",
-                                               "worker_poll_seconds": 0.05})
+    settings = app_settings.model_copy(
+        update={"worker_mode": "inprocess", "worker_poll_seconds": 0.05}
+    )
     app = create_app(settings, clock)
     events = app.state.hub.subscribe()
     with TestClient(app) as client:
-        r = client.post("/api/v1/incidents", json=incident_body(),
-                        headers=headers(Role.RESPONDER))
+        r = client.post("/api/v1/incidents", json=incident_body(), headers=headers(Role.RESPONDER))
         assert r.status_code == 201
         try:
             event = events.get(timeout=10)

@@ -46,8 +46,13 @@ def entries(
 ) -> list[AuditEntryOut]:
     require(principal, Role.ADMIN, "reading the audit log")
     with unit_of_work(request) as session:
-        rows = service.list_entries(session, entity_type=entity_type, entity_id=entity_id,
-                                    limit=limit, before_seq=before_seq)
+        rows = service.list_entries(
+            session,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            limit=limit,
+            before_seq=before_seq,
+        )
         return [AuditEntryOut.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -56,5 +61,8 @@ def verify(request: Request, principal: Auth) -> VerifyOut:
     require(principal, Role.ADMIN, "verifying the audit log")
     with unit_of_work(request) as session:
         report = service.verify_log(session)
-    return VerifyOut(ok=report.ok, entries=report.entries,
-                     problems=[{"seq": p.seq, "problem": p.problem} for p in report.problems])
+    return VerifyOut(
+        ok=report.ok,
+        entries=report.entries,
+        problems=[{"seq": p.seq, "problem": p.problem} for p in report.problems],
+    )

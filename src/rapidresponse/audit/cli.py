@@ -21,13 +21,20 @@ def verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     with c.session() as session:
         report = service.verify_log(session)
     if as_json:
-        print_json({"ok": report.ok, "entries": report.entries,
-                    "problems": [{"seq": p.seq, "problem": p.problem} for p in report.problems]})
+        print_json(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "problems": [{"seq": p.seq, "problem": p.problem} for p in report.problems],
+            }
+        )
     elif report.ok:
         console.print(f"[green]audit log intact[/]: {report.entries} entries verified")
     else:
-        err_console.print(f"[bold red]audit log TAMPERED[/]: {len(report.problems)} problem(s) "
-                          f"in {report.entries} entries")
+        err_console.print(
+            f"[bold red]audit log TAMPERED[/]: {len(report.problems)} problem(s) "
+            f"in {report.entries} entries"
+        )
         for p in report.problems:
             err_console.print(f"  entry {p.seq}: {p.problem}")
     if not report.ok:
@@ -44,10 +51,17 @@ def log_(
     """Recent audit entries, newest first."""
     c = ctx()
     with c.session() as session:
-        rows = service.list_entries(session, entity_type=entity_type, entity_id=entity_id,
-                                    limit=limit)
+        rows = service.list_entries(
+            session, entity_type=entity_type, entity_id=entity_id, limit=limit
+        )
     table = Table("seq", "at", "actor", "action", "entity", "hash")
     for r in rows:
-        table.add_row(str(r.seq), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.action,
-                      f"{r.entity_type}:{r.entity_id}", r.hash[:12])
+        table.add_row(
+            str(r.seq),
+            r.at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.actor,
+            r.action,
+            f"{r.entity_type}:{r.entity_id}",
+            r.hash[:12],
+        )
     console.print(table)

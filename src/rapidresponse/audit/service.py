@@ -93,8 +93,9 @@ def record(
 
 
 def _records(session: Session) -> Iterator[ChainRecord]:
-    rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(
-        yield_per=2000))
+    rows = session.execute(
+        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000)
+    )
     for (entry,) in rows:
         yield ChainRecord(
             seq=entry.seq,

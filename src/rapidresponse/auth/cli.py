@@ -29,15 +29,30 @@ def create(
     now = c.clock.now()
     expires = now + timedelta(days=expires_in_days) if expires_in_days else None
     with c.session() as session:
-        token, secret = service.issue_token(session, name=name or subject, subject=subject,
-                                            role=role, actor=c.principal.subject, now=now,
-                                            expires_at=expires)
+        token, secret = service.issue_token(
+            session,
+            name=name or subject,
+            subject=subject,
+            role=role,
+            actor=c.principal.subject,
+            now=now,
+            expires_at=expires,
+        )
     if as_json:
-        print_json({"id": token.id, "subject": token.subject, "role": token.role,
-                    "token": secret, "expires_at": token.expires_at})
+        print_json(
+            {
+                "id": token.id,
+                "subject": token.subject,
+                "role": token.role,
+                "token": secret,
+                "expires_at": token.expires_at,
+            }
+        )
     else:
-        console.print(f"Token #{token.id} for {token.subject} ({token.role}). "
-                      "Store it now; it is not shown again:")
+        console.print(
+            f"Token #{token.id} for {token.subject} ({token.role}). "
+            "Store it now; it is not shown again:"
+        )
         console.print(secret, highlight=False, soft_wrap=True)
 
 
@@ -50,10 +65,16 @@ def list_(all_: Annotated[bool, typer.Option("--all", help="Include revoked")] =
         tokens = service.list_tokens(session, include_revoked=all_)
     table = Table("id", "name", "subject", "role", "prefix", "created", "expires", "revoked")
     for t in tokens:
-        table.add_row(str(t.id), t.name, t.subject, t.role, f"rr_{t.prefix}_…",
-                      t.created_at.strftime("%Y-%m-%d"),
-                      t.expires_at.strftime("%Y-%m-%d") if t.expires_at else "-",
-                      t.revoked_at.strftime("%Y-%m-%d %H:%M") if t.revoked_at else "-")
+        table.add_row(
+            str(t.id),
+            t.name,
+            t.subject,
+            t.role,
+            f"rr_{t.prefix}_…",
+            t.created_at.strftime("%Y-%m-%d"),
+            t.expires_at.strftime("%Y-%m-%d") if t.expires_at else "-",
+            t.revoked_at.strftime("%Y-%m-%d %H:%M") if t.revoked_at else "-",
+        )
     console.print(table)
 
 
@@ -63,6 +84,7 @@ def revoke(token_id: int) -> None:
     """Revoke a token; requests with it fail from now on."""
     c = ctx()
     with c.session() as session:
-        token = service.revoke_token(session, token_id, actor=c.principal.subject,
-                                     now=c.clock.now())
+        token = service.revoke_token(
+            session, token_id, actor=c.principal.subject, now=c.clock.now()
+        )
     console.print(f"Token #{token.id} ({token.subject}) revoked")

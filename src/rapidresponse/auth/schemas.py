@@ -16,8 +16,9 @@ class TokenCreate(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     subject: Annotated[
         str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=120,
-                          pattern=r"^[A-Za-z0-9_.@:+\-]+$"),
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.@:+\-]+$"
+        ),
     ] = Field(description="The user (or service) the token acts as")
     role: Role
     expires_at: Annotated[datetime, AfterValidator(ensure_utc)] | None = None

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from rapidresponse.auth.policy import Principal
+from rapidresponse.errors import InvalidInput
 from rapidresponse.http import current_principal, etag, parse_if_match, unit_of_work
 from rapidresponse.incidents import service
 from rapidresponse.incidents.lifecycle import Status
@@ -29,7 +30,6 @@ from rapidresponse.incidents.schemas import (
 from rapidresponse.incidents.severity import Severity
 from rapidresponse.incidents.taxonomy import HARM_TYPES, HarmType
 from rapidresponse.incidents.validation import normalise_region
-from rapidresponse.errors import InvalidInput
 
 router = APIRouter(tags=["incidents"])
 Auth = Annotated[Principal, Depends(current_principal)]
@@ -79,14 +79,20 @@ def list_incidents(
     filters = service.IncidentFilter(status_, severity, harm_type, region, open_only, q)
     with unit_of_work(request) as session:
         rows, total = service.list_incidents(session, principal, filters, limit, offset)
-        return IncidentPage(items=[service.summarise(r) for r in rows], total=total,
-                            limit=limit, offset=offset)
+        return IncidentPage(
+            items=[service.summarise(r) for r in rows], total=total, limit=limit, offset=offset
+        )
 
 
-@router.post("/incidents", response_model=IncidentOut, status_code=status.HTTP_201_CREATED,
-             summary="Declare an incident")
-def declare(request: Request, response: Response, principal: Auth,
-            body: IncidentCreate) -> IncidentOut:
+@router.post(
+    "/incidents",
+    response_model=IncidentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Declare an incident",
+)
+def declare(
+    request: Request, response: Response, principal: Auth, body: IncidentCreate
+) -> IncidentOut:
     with unit_of_work(request) as session:
         incident = service.declare(session, principal, body, request.app.state.clock.now())
         out = service.describe(session, incident)
@@ -103,84 +109,144 @@ def get(request: Request, response: Response, principal: Auth, key: str) -> Inci
     return out
 
 
-@router.patch("/incidents/{key}", response_model=IncidentOut,
-              summary="Edit an incident (needs If-Match or version)")
-def patch(request: Request, response: Response, principal: Auth, key: str,
-          body: IncidentPatch, if_match: IfMatch = None) -> IncidentOut:
+@router.patch(
+    "/incidents/{key}",
+    response_model=IncidentOut,
+    summary="Edit an incident (needs If-Match or version)",
+)
+def patch(
+    request: Request,
+    response: Response,
+    principal: Auth,
+    key: str,
+    body: IncidentPatch,
+    if_match: IfMatch = None,
+) -> IncidentOut:
     with unit_of_work(request) as session:
-        incident = service.update(session, principal, key, body, parse_if_match(if_match),
-                                  request.app.state.clock.now())
+        incident = service.update(
+            session, principal, key, body, parse_if_match(if_match), request.app.state.clock.now()
+        )
         out = service.describe(session, incident)
     _respond(response, out.version)
     return out
 
 
-@router.post("/incidents/{key}/transitions", response_model=IncidentOut,
-             summary="Move an incident through its lifecycle")
-def transition(request: Request, response: Response, principal: Auth, key: str,
-               body: TransitionIn, if_match: IfMatch = None) -> IncidentOut:
+@router.post(
+    "/incidents/{key}/transitions",
+    response_model=IncidentOut,
+    summary="Move an incident through its lifecycle",
+)
+def transition(
+    request: Request,
+    response: Response,
+    principal: Auth,
+    key: str,
+    body: TransitionIn,
+    if_match: IfMatch = None,
+) -> IncidentOut:
     with unit_of_work(request) as session:
-        incident = service.change_status(session, principal, key, body,
-                                         parse_if_match(if_match), request.app.state.clock.now())
+        incident = service.change_status(
+            session, principal, key, body, parse_if_match(if_match), request.app.state.clock.now()
+        )
         out = service.describe(session, incident)
     _respond(response, out.version)
     return out
 
 
-@router.post("/incidents/{key}/severity", response_model=IncidentOut,
-             summary="Override severity (or clear the override) with a reason")
-def severity_override(request: Request, response: Response, principal: Auth, key: str,
-                      body: SeverityOverrideIn, if_match: IfMatch = None) -> IncidentOut:
+@router.post(
+    "/incidents/{key}/severity",
+    response_model=IncidentOut,
+    summary="Override severity (or clear the override) with a reason",
+)
+def severity_override(
+    request: Request,
+    response: Response,
+    principal: Auth,
+    key: str,
+    body: SeverityOverrideIn,
+    if_match: IfMatch = None,
+) -> IncidentOut:
     with unit_of_work(request) as session:
-        incident = service.override_severity(session, principal, key, body,
-                                             parse_if_match(if_match),
-                                             request.app.state.clock.now())
+        incident = service.override_severity(
+            session, principal, key, body, parse_if_match(if_match), request.app.state.clock.now()
+        )
         out = service.describe(session, incident)
     _respond(response, out.version)
     return out
 
 
-@router.get("/incidents/{key}/timeline", response_model=list[TimelineOut],
-            summary="The incident's append-only timeline")
-def get_timeline(request: Request, principal: Auth, key: str,
-                 kind: Annotated[list[TimelineKind] | None, Query()] = None) -> list[TimelineOut]:
+@router.get(
+    "/incidents/{key}/timeline",
+    response_model=list[TimelineOut],
+    summary="The incident's append-only timeline",
+)
+def get_timeline(
+    request: Request,
+    principal: Auth,
+    key: str,
+    kind: Annotated[list[TimelineKind] | None, Query()] = None,
+) -> list[TimelineOut]:
     with unit_of_work(request) as session:
         return [service.timeline_out(e) for e in service.timeline(session, principal, key, kind)]
 
 
-@router.post("/incidents/{key}/timeline", response_model=TimelineOut,
-             status_code=status.HTTP_201_CREATED, summary="Add a note or a decision")
+@router.post(
+    "/incidents/{key}/timeline",
+    response_model=TimelineOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a note or a decision",
+)
 def add_note(request: Request, principal: Auth, key: str, body: NoteIn) -> TimelineOut:
     with unit_of_work(request) as session:
         return service.timeline_out(
-            service.add_note(session, principal, key, body, request.app.state.clock.now()))
+            service.add_note(session, principal, key, body, request.app.state.clock.now())
+        )
 
 
-@router.get("/incidents/{key}/participants", response_model=list[ParticipantOut],
-            summary="People and their roles")
-def list_participants(request: Request, principal: Auth, key: str,
-                      include_removed: bool = False) -> list[ParticipantOut]:
+@router.get(
+    "/incidents/{key}/participants",
+    response_model=list[ParticipantOut],
+    summary="People and their roles",
+)
+def list_participants(
+    request: Request, principal: Auth, key: str, include_removed: bool = False
+) -> list[ParticipantOut]:
     with unit_of_work(request) as session:
-        return [service.participant_out(p)
-                for p in service.participants(session, principal, key, include_removed)]
+        return [
+            service.participant_out(p)
+            for p in service.participants(session, principal, key, include_removed)
+        ]
 
 
-@router.post("/incidents/{key}/participants", response_model=ParticipantOut,
-             status_code=status.HTTP_201_CREATED, summary="Assign a person to a role")
-def add_participant(request: Request, principal: Auth, key: str,
-                    body: ParticipantIn) -> ParticipantOut:
+@router.post(
+    "/incidents/{key}/participants",
+    response_model=ParticipantOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Assign a person to a role",
+)
+def add_participant(
+    request: Request, principal: Auth, key: str, body: ParticipantIn
+) -> ParticipantOut:
     with unit_of_work(request) as session:
         return service.participant_out(
-            service.add_participant(session, principal, key, body, request.app.state.clock.now()))
+            service.add_participant(session, principal, key, body, request.app.state.clock.now())
+        )
 
 
-@router.delete("/incidents/{key}/participants/{participant_id}", response_model=ParticipantOut,
-               summary="Release a person from a role (kept in history)")
-def remove_participant(request: Request, principal: Auth, key: str,
-                       participant_id: int) -> ParticipantOut:
+@router.delete(
+    "/incidents/{key}/participants/{participant_id}",
+    response_model=ParticipantOut,
+    summary="Release a person from a role (kept in history)",
+)
+def remove_participant(
+    request: Request, principal: Auth, key: str, participant_id: int
+) -> ParticipantOut:
     with unit_of_work(request) as session:
-        return service.participant_out(service.remove_participant(
-            session, principal, key, participant_id, request.app.state.clock.now()))
+        return service.participant_out(
+            service.remove_participant(
+                session, principal, key, participant_id, request.app.state.clock.now()
+            )
+        )
 
 
 @router.get("/incidents/{key}/tasks", response_model=list[TaskOut], summary="Tasks")
@@ -190,10 +256,15 @@ def list_tasks(request: Request, principal: Auth, key: str) -> list[TaskOut]:
         return [service.task_out(t, now) for t in service.tasks(session, principal, key)]
 
 
-@router.post("/incidents/{key}/tasks", response_model=TaskOut,
-             status_code=status.HTTP_201_CREATED, summary="Add a task")
-def add_task(request: Request, response: Response, principal: Auth, key: str,
-             body: TaskCreate) -> TaskOut:
+@router.post(
+    "/incidents/{key}/tasks",
+    response_model=TaskOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a task",
+)
+def add_task(
+    request: Request, response: Response, principal: Auth, key: str, body: TaskCreate
+) -> TaskOut:
     now = request.app.state.clock.now()
     with unit_of_work(request) as session:
         out = service.task_out(service.add_task(session, principal, key, body, now), now)
@@ -201,14 +272,25 @@ def add_task(request: Request, response: Response, principal: Auth, key: str,
     return out
 
 
-@router.patch("/incidents/{key}/tasks/{task_id}", response_model=TaskOut,
-              summary="Update a task (needs If-Match or version)")
-def patch_task(request: Request, response: Response, principal: Auth, key: str, task_id: int,
-               body: TaskPatch, if_match: IfMatch = None) -> TaskOut:
+@router.patch(
+    "/incidents/{key}/tasks/{task_id}",
+    response_model=TaskOut,
+    summary="Update a task (needs If-Match or version)",
+)
+def patch_task(
+    request: Request,
+    response: Response,
+    principal: Auth,
+    key: str,
+    task_id: int,
+    body: TaskPatch,
+    if_match: IfMatch = None,
+) -> TaskOut:
     now = request.app.state.clock.now()
     with unit_of_work(request) as session:
-        task = service.update_task(session, principal, key, task_id, body,
-                                   parse_if_match(if_match), now)
+        task = service.update_task(
+            session, principal, key, task_id, body, parse_if_match(if_match), now
+        )
         out = service.task_out(task, now)
     _respond(response, out.version)
     return out

@@ -27,15 +27,18 @@ from rapidresponse.incidents.severity import PressAttention, RegulatoryExposure,
 from rapidresponse.incidents.taxonomy import HARM_TYPES, HarmType
 
 app = typer.Typer(help="Declare, list, show and work incidents.", no_args_is_help=True)
-participant_app = typer.Typer(help="People and their roles on an incident.",
-                              no_args_is_help=True)
+participant_app = typer.Typer(help="People and their roles on an incident.", no_args_is_help=True)
 task_app = typer.Typer(help="Tasks on an incident.", no_args_is_help=True)
 app.add_typer(participant_app, name="participant")
 app.add_typer(task_app, name="task")
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
-SEV_STYLE = {"SEV0": "bold white on red", "SEV1": "bold white on dark_orange3",
-             "SEV2": "bold black on yellow", "SEV3": "white on grey39"}
+SEV_STYLE = {
+    "SEV0": "bold white on red",
+    "SEV1": "bold white on dark_orange3",
+    "SEV2": "bold black on yellow",
+    "SEV3": "white on grey39",
+}
 
 
 def _when(value: datetime | None) -> str:
@@ -70,10 +73,15 @@ def _show(out: IncidentOut) -> None:
     if out.summary:
         console.print(out.summary)
     times = Table(title="Times", show_header=False, box=None)
-    for label, value in (("started", out.times.started_at), ("detected", out.times.detected_at),
-                         ("declared", out.times.declared_at), ("triaged", out.times.triaged_at),
-                         ("contained", out.times.contained_at),
-                         ("resolved", out.times.resolved_at), ("closed", out.times.closed_at)):
+    for label, value in (
+        ("started", out.times.started_at),
+        ("detected", out.times.detected_at),
+        ("declared", out.times.declared_at),
+        ("triaged", out.times.triaged_at),
+        ("contained", out.times.contained_at),
+        ("resolved", out.times.resolved_at),
+        ("closed", out.times.closed_at),
+    ):
         if value:
             times.add_row(label, _when(value))
     console.print(times)
@@ -82,8 +90,15 @@ def _show(out: IncidentOut) -> None:
 @app.command("harm-types")
 def harm_types(as_json: Json = False) -> None:
     """The harm-type taxonomy and its EU DSA category."""
-    rows = [{"harm_type": i.harm_type.value, "label": i.label, "gravity": i.gravity,
-             "dsa_category": i.dsa_category} for i in HARM_TYPES.values()]
+    rows = [
+        {
+            "harm_type": i.harm_type.value,
+            "label": i.label,
+            "gravity": i.gravity,
+            "dsa_category": i.dsa_category,
+        }
+        for i in HARM_TYPES.values()
+    ]
     if as_json:
         print_json(rows)
         return
@@ -92,8 +107,9 @@ def harm_types(as_json: Json = False) -> None:
     for column in ("label", "gravity", "DSA category"):
         table.add_column(column)
     for r in rows:
-        table.add_row(str(r["harm_type"]), str(r["label"]), str(r["gravity"]),
-                      str(r["dsa_category"]))
+        table.add_row(
+            str(r["harm_type"]), str(r["label"]), str(r["gravity"]), str(r["dsa_category"])
+        )
     console.print(table)
 
 
@@ -112,22 +128,41 @@ def declare(
     minors: Annotated[bool, typer.Option("--minors", help="Minors are involved")] = False,
     regulatory: Annotated[RegulatoryExposure, typer.Option()] = RegulatoryExposure.NONE,
     press: Annotated[PressAttention, typer.Option()] = PressAttention.NONE,
-    restricted: Annotated[bool | None, typer.Option(
-        "--restricted/--not-restricted", help="Need-to-know (default by harm type)")] = None,
+    restricted: Annotated[
+        bool | None,
+        typer.Option("--restricted/--not-restricted", help="Need-to-know (default by harm type)"),
+    ] = None,
     commander: Annotated[str | None, typer.Option(help="Incident commander")] = None,
-    started_at: Annotated[datetime | None, typer.Option(
-        formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="Harm onset, with zone")] = None,
+    started_at: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="Harm onset, with zone"
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Declare an incident; severity is computed from the impact given."""
-    data = IncidentCreate.model_validate({
-        "title": title, "summary": summary, "harm_type": harm_type,
-        "regions": _split(region), "languages": _split(language) or [],
-        "surfaces": _split(surface) or [], "tags": _split(tag) or [],
-        "impact": {"views": views, "views_per_hour": views_per_hour, "minors_involved": minors,
-                   "regulatory_exposure": regulatory, "press_attention": press},
-        "restricted": restricted, "commander": commander, "started_at": started_at,
-    })
+    data = IncidentCreate.model_validate(
+        {
+            "title": title,
+            "summary": summary,
+            "harm_type": harm_type,
+            "regions": _split(region),
+            "languages": _split(language) or [],
+            "surfaces": _split(surface) or [],
+            "tags": _split(tag) or [],
+            "impact": {
+                "views": views,
+                "views_per_hour": views_per_hour,
+                "minors_involved": minors,
+                "regulatory_exposure": regulatory,
+                "press_attention": press,
+            },
+            "restricted": restricted,
+            "commander": commander,
+            "started_at": started_at,
+        }
+    )
     c = ctx()
     with c.session() as session:
         out = service.describe(session, service.declare(session, c.principal, data, c.clock.now()))
@@ -164,9 +199,15 @@ def list_(
     for column in ("status", "title", "harm type", "regions", "detected"):
         table.add_column(column)
     for i in items:
-        table.add_row(i.key + (" 🔒" if i.restricted else ""),
-                      f"[{SEV_STYLE[i.severity]}] {i.severity} [/]", i.status, i.title,
-                      i.harm_type.value, ",".join(i.regions), _when(i.detected_at))
+        table.add_row(
+            i.key + (" 🔒" if i.restricted else ""),
+            f"[{SEV_STYLE[i.severity]}] {i.severity} [/]",
+            i.status,
+            i.title,
+            i.harm_type.value,
+            ",".join(i.regions),
+            _when(i.detected_at),
+        )
     console.print(table)
 
 
@@ -178,14 +219,20 @@ def show(key: str, as_json: Json = False) -> None:
     now = c.clock.now()
     with c.session() as session:
         out = service.describe(session, service.get_incident(session, c.principal, key))
-        people = [service.participant_out(p) for p in service.participants(session, c.principal, key)]
+        people = [
+            service.participant_out(p) for p in service.participants(session, c.principal, key)
+        ]
         tasks = [service.task_out(t, now) for t in service.tasks(session, c.principal, key)]
         events = [service.timeline_out(e) for e in service.timeline(session, c.principal, key)]
     if as_json:
-        print_json({"incident": out.model_dump(mode="json"),
-                    "participants": [p.model_dump(mode="json") for p in people],
-                    "tasks": [t.model_dump(mode="json") for t in tasks],
-                    "timeline": [e.model_dump(mode="json") for e in events]})
+        print_json(
+            {
+                "incident": out.model_dump(mode="json"),
+                "participants": [p.model_dump(mode="json") for p in people],
+                "tasks": [t.model_dump(mode="json") for t in tasks],
+                "timeline": [e.model_dump(mode="json") for e in events],
+            }
+        )
         return
     _show(out)
     if people:
@@ -218,17 +265,32 @@ def update(
     regulatory: Annotated[RegulatoryExposure | None, typer.Option()] = None,
     press: Annotated[PressAttention | None, typer.Option()] = None,
     restricted: Annotated[bool | None, typer.Option("--restricted/--not-restricted")] = None,
-    expect_version: Annotated[int | None, typer.Option(
-        help="Fail if the incident is no longer at this version (default: the current one)")] = None,
+    expect_version: Annotated[
+        int | None,
+        typer.Option(
+            help="Fail if the incident is no longer at this version (default: the current one)"
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Edit an incident; severity is recomputed."""
-    fields: dict[str, Any] = {"title": title, "summary": summary, "harm_type": harm_type,
-                              "regions": _split(region), "languages": _split(language),
-                              "surfaces": _split(surface), "tags": _split(tag),
-                              "restricted": restricted}
-    impact = {"views": views, "views_per_hour": views_per_hour, "minors_involved": minors,
-              "regulatory_exposure": regulatory, "press_attention": press}
+    fields: dict[str, Any] = {
+        "title": title,
+        "summary": summary,
+        "harm_type": harm_type,
+        "regions": _split(region),
+        "languages": _split(language),
+        "surfaces": _split(surface),
+        "tags": _split(tag),
+        "restricted": restricted,
+    }
+    impact = {
+        "views": views,
+        "views_per_hour": views_per_hour,
+        "minors_involved": minors,
+        "regulatory_exposure": regulatory,
+        "press_attention": press,
+    }
     payload = {k: v for k, v in fields.items() if v is not None}
     if any(v is not None for v in impact.values()):
         payload["impact"] = {k: v for k, v in impact.items() if v is not None}
@@ -236,8 +298,9 @@ def update(
     c = ctx()
     with c.session() as session:
         current = service.get_incident(session, c.principal, key)
-        incident = service.update(session, c.principal, key, patch,
-                                  expect_version or current.version, c.clock.now())
+        incident = service.update(
+            session, c.principal, key, patch, expect_version or current.version, c.clock.now()
+        )
         out = service.describe(session, incident)
     if as_json:
         print_json(out)
@@ -258,8 +321,9 @@ def status(
     data = TransitionIn(to=to, reason=reason, merged_into=merged_into)
     c = ctx()
     with c.session() as session:
-        out = service.describe(session, service.change_status(session, c.principal, key, data,
-                                                              None, c.clock.now()))
+        out = service.describe(
+            session, service.change_status(session, c.principal, key, data, None, c.clock.now())
+        )
     if as_json:
         print_json(out)
     else:
@@ -283,8 +347,9 @@ def severity(
     data = SeverityOverrideIn(override=override, reason=reason)
     c = ctx()
     with c.session() as session:
-        out = service.describe(session, service.override_severity(session, c.principal, key,
-                                                                  data, None, c.clock.now()))
+        out = service.describe(
+            session, service.override_severity(session, c.principal, key, data, None, c.clock.now())
+        )
     if as_json:
         print_json(out)
     else:
@@ -301,8 +366,9 @@ def note(
     """Add a note or decision to the timeline."""
     c = ctx()
     with c.session() as session:
-        entry = service.add_note(session, c.principal, key, NoteIn(text=text, decision=decision),
-                                 c.clock.now())
+        entry = service.add_note(
+            session, c.principal, key, NoteIn(text=text, decision=decision), c.clock.now()
+        )
     console.print(f"Added {entry.kind} #{entry.id} to {key.upper()}")
 
 
@@ -328,9 +394,13 @@ def participant_add(key: str, user: str, role: str) -> None:
     """Assign USER to ROLE (incident_commander, deputy, scribe, communications, …)."""
     c = ctx()
     with c.session() as session:
-        p = service.add_participant(session, c.principal, key,
-                                    ParticipantIn.model_validate({"user": user, "role": role}),
-                                    c.clock.now())
+        p = service.add_participant(
+            session,
+            c.principal,
+            key,
+            ParticipantIn.model_validate({"user": user, "role": role}),
+            c.clock.now(),
+        )
     console.print(f"{p.user} is {p.role} on {key.upper()} (participant #{p.id})")
 
 
@@ -349,7 +419,9 @@ def participant_remove(key: str, participant_id: int) -> None:
 def participant_list(key: str, as_json: Json = False) -> None:
     c = ctx()
     with c.session() as session:
-        people = [service.participant_out(p) for p in service.participants(session, c.principal, key)]
+        people = [
+            service.participant_out(p) for p in service.participants(session, c.principal, key)
+        ]
     if as_json:
         print_json(people)
         return
@@ -373,14 +445,19 @@ def task_add(
     key: str,
     title: str,
     owner: Annotated[str | None, typer.Option()] = None,
-    due: Annotated[datetime | None, typer.Option(
-        formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="Due time, with zone")] = None,
+    due: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="Due time, with zone"
+        ),
+    ] = None,
     description: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Add a task."""
     c = ctx()
-    data = TaskCreate.model_validate({"title": title, "owner": owner, "due_at": due,
-                                      "description": description})
+    data = TaskCreate.model_validate(
+        {"title": title, "owner": owner, "due_at": due, "description": description}
+    )
     with c.session() as session:
         task = service.add_task(session, c.principal, key, data, c.clock.now())
     console.print(f"Task #{task.id} added to {key.upper()}")
@@ -391,22 +468,29 @@ def task_add(
 def task_update(
     key: str,
     task_id: int,
-    status: Annotated[str | None, typer.Option(help="open|in_progress|blocked|done|cancelled")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="open|in_progress|blocked|done|cancelled")
+    ] = None,
     owner: Annotated[str | None, typer.Option()] = None,
-    due: Annotated[datetime | None, typer.Option(
-        formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"])] = None,
+    due: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"])
+    ] = None,
     title: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Update a task."""
-    payload = {k: v for k, v in {"status": status, "owner": owner, "due_at": due,
-                                 "title": title}.items() if v is not None}
+    payload = {
+        k: v
+        for k, v in {"status": status, "owner": owner, "due_at": due, "title": title}.items()
+        if v is not None
+    }
     patch = TaskPatch.model_validate(payload)
     c = ctx()
     with c.session() as session:
         current = {t.id: t for t in service.tasks(session, c.principal, key)}.get(task_id)
         version = current.version if current else None
-        task = service.update_task(session, c.principal, key, task_id, patch, version or 1,
-                                   c.clock.now())
+        task = service.update_task(
+            session, c.principal, key, task_id, patch, version or 1, c.clock.now()
+        )
     console.print(f"Task #{task.id} is {task.status}")
 
 

@@ -89,9 +89,7 @@ class Task(Base):
     __tablename__ = "incident_task"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incident.id"), nullable=False, index=True
-    )
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), nullable=False, index=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     owner: Mapped[str | None] = mapped_column(String(120))

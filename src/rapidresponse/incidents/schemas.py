@@ -106,7 +106,9 @@ class Strict(BaseModel):
 class ImpactIn(Strict):
     """Impact factors people estimate; severity is computed from them."""
 
-    views: int = Field(default=0, ge=0, le=10**12, description="Views of the harmful content so far")
+    views: int = Field(
+        default=0, ge=0, le=10**12, description="Views of the harmful content so far"
+    )
     views_per_hour: int = Field(default=0, ge=0, le=10**11, description="Current view velocity")
     minors_involved: bool = False
     regulatory_exposure: RegulatoryExposure = RegulatoryExposure.NONE
@@ -177,7 +179,9 @@ class SeverityOverrideIn(Strict):
 
 
 class NoteIn(Strict):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NOTE)]
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NOTE)
+    ]
     decision: bool = Field(default=False, description="Record as a decision rather than a note")
 
 

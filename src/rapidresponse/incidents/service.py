@@ -18,8 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from rapidresponse.audit import service as audit
 from rapidresponse.auth.policy import Principal, Role, can_see, require
-from rapidresponse.errors import Conflict, InvalidInput, NotFound, StaleVersion
-from rapidresponse.errors import VersionRequired
+from rapidresponse.errors import Conflict, InvalidInput, NotFound, StaleVersion, VersionRequired
 from rapidresponse.incidents import lifecycle
 from rapidresponse.incidents.lifecycle import Status
 from rapidresponse.incidents.model import (
@@ -33,21 +32,21 @@ from rapidresponse.incidents.schemas import (
     ImpactIn,
     IncidentCreate,
     IncidentOut,
-    IncidentSummaryOut,
-    ParticipantOut,
-    SeverityOut,
-    TaskOut,
-    TimelineOut,
-    TimesOut,
     IncidentPatch,
+    IncidentSummaryOut,
     NoteIn,
     ParticipantIn,
+    ParticipantOut,
     ParticipantRole,
+    SeverityOut,
     SeverityOverrideIn,
     TaskCreate,
+    TaskOut,
     TaskPatch,
     TaskStatus,
     TimelineKind,
+    TimelineOut,
+    TimesOut,
     TransitionIn,
 )
 from rapidresponse.incidents.severity import ImpactFactors, Severity, SeverityAssessment, assess
@@ -306,21 +305,41 @@ def declare(
         )
     )
     _timeline(
-        session, incident, principal, TimelineKind.DECLARED,
+        session,
+        incident,
+        principal,
+        TimelineKind.DECLARED,
         f"Declared {incident.severity} {harm_type_info(incident.harm_type).label} incident "
         f"in {', '.join(incident.regions)}; commander {commander}",
         now,
         {"severity": incident.severity, "explanation": result.explanation},
     )
     session.flush()
-    _audit(session, principal, "incident.declared", "incident", incident.key, None,
-           audit.snapshot(incident), now)
+    _audit(
+        session,
+        principal,
+        "incident.declared",
+        "incident",
+        incident.key,
+        None,
+        audit.snapshot(incident),
+        now,
+    )
     _announce(session, incident, "declared", now)
     return incident
 
 
-_EDITABLE = ("title", "summary", "harm_type", "regions", "languages", "surfaces", "tags",
-             "restricted", "started_at")
+_EDITABLE = (
+    "title",
+    "summary",
+    "harm_type",
+    "regions",
+    "languages",
+    "surfaces",
+    "tags",
+    "restricted",
+    "started_at",
+)
 
 
 def update(
@@ -360,15 +379,36 @@ def update(
     previous = incident.severity
     result = _apply_severity(incident)
     incident.updated_at = now
-    _timeline(session, incident, principal, TimelineKind.UPDATED,
-              "Updated " + ", ".join(sorted(changed)), now, {"changes": changed})
+    _timeline(
+        session,
+        incident,
+        principal,
+        TimelineKind.UPDATED,
+        "Updated " + ", ".join(sorted(changed)),
+        now,
+        {"changes": changed},
+    )
     if incident.severity != previous:
-        _timeline(session, incident, principal, TimelineKind.SEVERITY_CHANGED,
-                  f"Severity {previous} -> {incident.severity} ({result.explanation})", now,
-                  {"from": previous, "to": incident.severity, "points": result.points})
+        _timeline(
+            session,
+            incident,
+            principal,
+            TimelineKind.SEVERITY_CHANGED,
+            f"Severity {previous} -> {incident.severity} ({result.explanation})",
+            now,
+            {"from": previous, "to": incident.severity, "points": result.points},
+        )
     _flush(session, incident.key)
-    _audit(session, principal, "incident.updated", "incident", incident.key, before,
-           audit.snapshot(incident), now)
+    _audit(
+        session,
+        principal,
+        "incident.updated",
+        "incident",
+        incident.key,
+        before,
+        audit.snapshot(incident),
+        now,
+    )
     _announce(session, incident, "updated", now, fields=sorted(changed))
     return incident
 
@@ -403,8 +443,11 @@ def change_status(
     try:
         result = lifecycle.transition(incident.status, target, now)
     except lifecycle.IllegalTransition as exc:
-        raise Conflict(str(exc), current_status=incident.status,
-                       allowed=sorted(lifecycle.TRANSITIONS[Status(incident.status)])) from None
+        raise Conflict(
+            str(exc),
+            current_status=incident.status,
+            allowed=sorted(lifecycle.TRANSITIONS[Status(incident.status)]),
+        ) from None
     before = audit.snapshot(incident)
     previous = incident.status
     incident.status = result.status.value
@@ -418,16 +461,41 @@ def change_status(
         text += f" (merged into {survivor.key})"
     if data.reason:
         text += f": {data.reason.strip()}"
-    _timeline(session, incident, principal, TimelineKind.STATUS_CHANGED, text, now,
-              {"from": previous, "to": incident.status, "reason": data.reason,
-               "merged_into": survivor.key if survivor else None})
+    _timeline(
+        session,
+        incident,
+        principal,
+        TimelineKind.STATUS_CHANGED,
+        text,
+        now,
+        {
+            "from": previous,
+            "to": incident.status,
+            "reason": data.reason,
+            "merged_into": survivor.key if survivor else None,
+        },
+    )
     if survivor is not None:
-        _timeline(session, survivor, principal, TimelineKind.NOTE,
-                  f"{incident.key} was merged into this incident", now,
-                  {"merged": incident.key})
+        _timeline(
+            session,
+            survivor,
+            principal,
+            TimelineKind.NOTE,
+            f"{incident.key} was merged into this incident",
+            now,
+            {"merged": incident.key},
+        )
     _flush(session, incident.key)
-    _audit(session, principal, "incident.status_changed", "incident", incident.key, before,
-           audit.snapshot(incident), now)
+    _audit(
+        session,
+        principal,
+        "incident.status_changed",
+        "incident",
+        incident.key,
+        before,
+        audit.snapshot(incident),
+        now,
+    )
     _announce(session, incident, "status_changed", now, previous=previous)
     return incident
 
@@ -452,16 +520,38 @@ def override_severity(
     incident.severity = incident.severity_override or incident.computed_severity
     incident.updated_at = now
     if data.override:
-        text = (f"Severity overridden {previous} -> {incident.severity} "
-                f"(computed {incident.computed_severity}): {data.reason}")
+        text = (
+            f"Severity overridden {previous} -> {incident.severity} "
+            f"(computed {incident.computed_severity}): {data.reason}"
+        )
     else:
         text = f"Severity override cleared; back to computed {incident.severity}: {data.reason}"
-    _timeline(session, incident, principal, TimelineKind.SEVERITY_OVERRIDDEN, text, now,
-              {"from": previous, "to": incident.severity, "override": incident.severity_override,
-               "computed": incident.computed_severity, "reason": data.reason})
+    _timeline(
+        session,
+        incident,
+        principal,
+        TimelineKind.SEVERITY_OVERRIDDEN,
+        text,
+        now,
+        {
+            "from": previous,
+            "to": incident.severity,
+            "override": incident.severity_override,
+            "computed": incident.computed_severity,
+            "reason": data.reason,
+        },
+    )
     _flush(session, incident.key)
-    _audit(session, principal, "incident.severity_overridden", "incident", incident.key, before,
-           audit.snapshot(incident), now)
+    _audit(
+        session,
+        principal,
+        "incident.severity_overridden",
+        "incident",
+        incident.key,
+        before,
+        audit.snapshot(incident),
+        now,
+    )
     _announce(session, incident, "severity_changed", now, previous=previous)
     return incident
 
@@ -474,8 +564,16 @@ def add_note(
     kind = TimelineKind.DECISION if data.decision else TimelineKind.NOTE
     entry = _timeline(session, incident, principal, kind, data.text, now)
     session.flush()
-    _audit(session, principal, f"incident.{kind.value}_added", "incident_timeline", entry.id,
-           None, audit.snapshot(entry), now)
+    _audit(
+        session,
+        principal,
+        f"incident.{kind.value}_added",
+        "incident_timeline",
+        entry.id,
+        None,
+        audit.snapshot(entry),
+        now,
+    )
     _announce(session, incident, kind.value, now)
     return entry
 
@@ -516,17 +614,34 @@ def add_participant(
     if duplicate is not None:
         raise Conflict(f"{data.user} is already {data.role.value} on {incident.key}")
     participant = Participant(
-        incident_id=incident.id, user=data.user, role=data.role.value, added_at=now,
+        incident_id=incident.id,
+        user=data.user,
+        role=data.role.value,
+        added_at=now,
         added_by=principal.subject,
     )
     session.add(participant)
     incident.updated_at = now
-    _timeline(session, incident, principal, TimelineKind.PARTICIPANT_ADDED,
-              f"{data.user} joined as {data.role.value}", now,
-              {"user": data.user, "role": data.role.value})
+    _timeline(
+        session,
+        incident,
+        principal,
+        TimelineKind.PARTICIPANT_ADDED,
+        f"{data.user} joined as {data.role.value}",
+        now,
+        {"user": data.user, "role": data.role.value},
+    )
     session.flush()
-    _audit(session, principal, "incident.participant_added", "incident_participant",
-           participant.id, None, audit.snapshot(participant), now)
+    _audit(
+        session,
+        principal,
+        "incident.participant_added",
+        "incident_participant",
+        participant.id,
+        None,
+        audit.snapshot(participant),
+        now,
+    )
     _announce(session, incident, "participant_added", now, user=data.user, role=data.role.value)
     return participant
 
@@ -543,7 +658,9 @@ def remove_participant(
         raise Conflict(f"participant {participant_id} was already removed")
     if participant.role == ParticipantRole.INCIDENT_COMMANDER.value:
         others = session.scalar(
-            select(func.count()).select_from(Participant).where(
+            select(func.count())
+            .select_from(Participant)
+            .where(
                 Participant.incident_id == incident.id,
                 Participant.role == ParticipantRole.INCIDENT_COMMANDER.value,
                 Participant.removed_at.is_(None),
@@ -551,18 +668,34 @@ def remove_participant(
             )
         )
         if not others and Status(incident.status) not in lifecycle.FINAL:
-            raise Conflict("an open incident needs an incident commander; assign the new "
-                           "commander before removing this one")
+            raise Conflict(
+                "an open incident needs an incident commander; assign the new "
+                "commander before removing this one"
+            )
     before = audit.snapshot(participant)
     participant.removed_at = now
     participant.removed_by = principal.subject
     incident.updated_at = now
-    _timeline(session, incident, principal, TimelineKind.PARTICIPANT_REMOVED,
-              f"{participant.user} left the {participant.role} role", now,
-              {"user": participant.user, "role": participant.role})
+    _timeline(
+        session,
+        incident,
+        principal,
+        TimelineKind.PARTICIPANT_REMOVED,
+        f"{participant.user} left the {participant.role} role",
+        now,
+        {"user": participant.user, "role": participant.role},
+    )
     session.flush()
-    _audit(session, principal, "incident.participant_removed", "incident_participant",
-           participant.id, before, audit.snapshot(participant), now)
+    _audit(
+        session,
+        principal,
+        "incident.participant_removed",
+        "incident_participant",
+        participant.id,
+        before,
+        audit.snapshot(participant),
+        now,
+    )
     _announce(session, incident, "participant_removed", now, user=participant.user)
     return participant
 
@@ -588,20 +721,39 @@ def add_task(
     if Status(incident.status) in lifecycle.FINAL:
         raise Conflict(f"{incident.key} is {incident.status}; it takes no new tasks")
     task = Task(
-        incident_id=incident.id, title=data.title, description=data.description,
-        owner=data.owner, due_at=data.due_at, status=TaskStatus.OPEN.value, created_at=now,
+        incident_id=incident.id,
+        title=data.title,
+        description=data.description,
+        owner=data.owner,
+        due_at=data.due_at,
+        status=TaskStatus.OPEN.value,
+        created_at=now,
         created_by=principal.subject,
     )
     session.add(task)
     session.flush()
-    _timeline(session, incident, principal, TimelineKind.TASK_ADDED,
-              f"Task #{task.id} {task.title}"
-              + (f" for {task.owner}" if task.owner else "")
-              + (f", due {task.due_at.isoformat()}" if task.due_at else ""),
-              now, {"task_id": task.id, "owner": task.owner, "due_at": task.due_at})
+    _timeline(
+        session,
+        incident,
+        principal,
+        TimelineKind.TASK_ADDED,
+        f"Task #{task.id} {task.title}"
+        + (f" for {task.owner}" if task.owner else "")
+        + (f", due {task.due_at.isoformat()}" if task.due_at else ""),
+        now,
+        {"task_id": task.id, "owner": task.owner, "due_at": task.due_at},
+    )
     session.flush()
-    _audit(session, principal, "incident.task_added", "incident_task", task.id, None,
-           audit.snapshot(task), now)
+    _audit(
+        session,
+        principal,
+        "incident.task_added",
+        "incident_task",
+        task.id,
+        None,
+        audit.snapshot(task),
+        now,
+    )
     _announce(session, incident, "task_added", now, task_id=task.id)
     return task
 
@@ -633,14 +785,29 @@ def update_task(
         return task
     if "status" in changed:
         task.completed_at = now if task.status in _TASK_CLOSED else None
-    _timeline(session, incident, principal, TimelineKind.TASK_UPDATED,
-              f"Task #{task.id} {task.title}: "
-              + ", ".join(f"{k} {v['from']} -> {v['to']}" for k, v in changed.items()
-                          if k != "description"),
-              now, {"task_id": task.id, "changes": changed})
+    _timeline(
+        session,
+        incident,
+        principal,
+        TimelineKind.TASK_UPDATED,
+        f"Task #{task.id} {task.title}: "
+        + ", ".join(
+            f"{k} {v['from']} -> {v['to']}" for k, v in changed.items() if k != "description"
+        ),
+        now,
+        {"task_id": task.id, "changes": changed},
+    )
     _flush(session, f"task #{task_id}")
-    _audit(session, principal, "incident.task_updated", "incident_task", task.id, before,
-           audit.snapshot(task), now)
+    _audit(
+        session,
+        principal,
+        "incident.task_updated",
+        "incident_task",
+        task.id,
+        before,
+        audit.snapshot(task),
+        now,
+    )
     _announce(session, incident, "task_updated", now, task_id=task.id)
     return task
 
@@ -661,7 +828,10 @@ def _seconds(value: Any) -> float | None:
 def describe(session: Session, incident: Incident) -> IncidentOut:
     result = assessment_for(incident)
     times = lifecycle.response_times(
-        incident.started_at, incident.detected_at, incident.triaged_at, incident.contained_at,
+        incident.started_at,
+        incident.detected_at,
+        incident.triaged_at,
+        incident.contained_at,
         incident.resolved_at,
     )
     return IncidentOut(
@@ -711,28 +881,47 @@ def describe(session: Session, incident: Incident) -> IncidentOut:
 
 def summarise(incident: Incident) -> IncidentSummaryOut:
     return IncidentSummaryOut(
-        key=incident.key, title=incident.title, harm_type=HarmType(incident.harm_type),
-        severity=Severity(incident.severity), status=Status(incident.status),
-        regions=incident.regions, restricted=incident.restricted,
-        detected_at=incident.detected_at, updated_at=incident.updated_at,
+        key=incident.key,
+        title=incident.title,
+        harm_type=HarmType(incident.harm_type),
+        severity=Severity(incident.severity),
+        status=Status(incident.status),
+        regions=incident.regions,
+        restricted=incident.restricted,
+        detected_at=incident.detected_at,
+        updated_at=incident.updated_at,
         version=incident.version,
     )
 
 
 def task_out(task: Task, now: datetime) -> TaskOut:
     return TaskOut(
-        id=task.id, title=task.title, description=task.description, owner=task.owner,
-        due_at=task.due_at, status=TaskStatus(task.status), overdue=is_overdue(task, now),
-        created_at=task.created_at, created_by=task.created_by,
-        completed_at=task.completed_at, version=task.version,
+        id=task.id,
+        title=task.title,
+        description=task.description,
+        owner=task.owner,
+        due_at=task.due_at,
+        status=TaskStatus(task.status),
+        overdue=is_overdue(task, now),
+        created_at=task.created_at,
+        created_by=task.created_by,
+        completed_at=task.completed_at,
+        version=task.version,
     )
 
 
 def participant_out(p: Participant) -> ParticipantOut:
-    return ParticipantOut(id=p.id, user=p.user, role=ParticipantRole(p.role),
-                          added_at=p.added_at, added_by=p.added_by, removed_at=p.removed_at)
+    return ParticipantOut(
+        id=p.id,
+        user=p.user,
+        role=ParticipantRole(p.role),
+        added_at=p.added_at,
+        added_by=p.added_by,
+        removed_at=p.removed_at,
+    )
 
 
 def timeline_out(e: TimelineEntry) -> TimelineOut:
-    return TimelineOut(id=e.id, at=e.at, actor=e.actor, kind=TimelineKind(e.kind), text=e.text,
-                       data=e.data)
+    return TimelineOut(
+        id=e.id, at=e.at, actor=e.actor, kind=TimelineKind(e.kind), text=e.text, data=e.data
+    )

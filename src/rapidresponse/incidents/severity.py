@@ -59,10 +59,17 @@ class PressAttention(StrEnum):
     MAJOR = "major"
 
 
-_REGULATORY_POINTS = {RegulatoryExposure.NONE: 0, RegulatoryExposure.POSSIBLE: 1,
-                      RegulatoryExposure.DEADLINE: 2}
-_PRESS_POINTS = {PressAttention.NONE: 0, PressAttention.INQUIRIES: 1,
-                 PressAttention.COVERAGE: 2, PressAttention.MAJOR: 3}
+_REGULATORY_POINTS = {
+    RegulatoryExposure.NONE: 0,
+    RegulatoryExposure.POSSIBLE: 1,
+    RegulatoryExposure.DEADLINE: 2,
+}
+_PRESS_POINTS = {
+    PressAttention.NONE: 0,
+    PressAttention.INQUIRIES: 1,
+    PressAttention.COVERAGE: 2,
+    PressAttention.MAJOR: 3,
+}
 SEV0_SCORE = 13
 SEV1_SCORE = 9
 SEV2_SCORE = 6
@@ -92,7 +99,7 @@ def _decade_band(value: int, first: int, top: int) -> int:
     """0 below ``first``; then one point per factor of ten, capped at ``top``."""
     if value < first:
         return 0
-    return min(top, 1 + int(math.floor(math.log10(value / first) + 1e-9)))
+    return min(top, 1 + math.floor(math.log10(value / first) + 1e-9))
 
 
 def _region_points(count: int) -> int:

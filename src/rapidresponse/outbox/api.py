@@ -35,16 +35,20 @@ def stats(request: Request, principal: Auth) -> dict[str, int]:
         return service.stats(session, request.app.state.clock.now())
 
 
-@router.get("/outbox/messages", response_model=list[OutboxMessageOut],
-            summary="Recent outbox messages (admin)")
-def messages(request: Request, principal: Auth,
-             status: Literal["pending", "delivered", "dead"] | None = None) -> list[
-    OutboxMessageOut
-]:
+@router.get(
+    "/outbox/messages",
+    response_model=list[OutboxMessageOut],
+    summary="Recent outbox messages (admin)",
+)
+def messages(
+    request: Request, principal: Auth, status: Literal["pending", "delivered", "dead"] | None = None
+) -> list[OutboxMessageOut]:
     require(principal, Role.ADMIN, "reading the outbox")
     with unit_of_work(request) as session:
-        return [OutboxMessageOut.model_validate(m, from_attributes=True)
-                for m in service.list_messages(session, status)]
+        return [
+            OutboxMessageOut.model_validate(m, from_attributes=True)
+            for m in service.list_messages(session, status)
+        ]
 
 
 @router.post("/outbox/requeue-dead", summary="Retry every dead message (admin)")

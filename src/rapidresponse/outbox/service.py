@@ -99,9 +99,9 @@ def stats(session: Session, now: datetime) -> dict[str, int]:
     return counts
 
 
-def list_messages(session: Session, status: str | None = None, limit: int = 100) -> list[
-    OutboxMessage
-]:
+def list_messages(
+    session: Session, status: str | None = None, limit: int = 100
+) -> list[OutboxMessage]:
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status:
         query = query.where(OutboxMessage.status == status)

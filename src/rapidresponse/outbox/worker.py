@@ -59,7 +59,10 @@ class OutboxWorker:
                 log.warning("outbox message %s (%s) failed: %s", message_id, topic, exc)
                 with transaction(self.factory) as session:
                     service.mark_failed(
-                        session, message_id, f"{type(exc).__name__}: {exc}", self.clock.now(),
+                        session,
+                        message_id,
+                        f"{type(exc).__name__}: {exc}",
+                        self.clock.now(),
                         self.max_attempts,
                     )
             else:
@@ -99,8 +102,10 @@ class InProcessWorker:
 
     def start(self) -> None:
         self._thread = threading.Thread(
-            target=self.worker.run, args=(self._stop, self.poll_seconds),
-            name="rr-outbox-worker", daemon=True,
+            target=self.worker.run,
+            args=(self._stop, self.poll_seconds),
+            name="rr-outbox-worker",
+            daemon=True,
         )
         self._thread.start()
 

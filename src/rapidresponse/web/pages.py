@@ -42,7 +42,8 @@ def landing(request: Request) -> Response:
             for r in rows
         ]
     return templates.TemplateResponse(
-        request, "index.html",
+        request,
+        "index.html",
         {"incidents": incidents, "total": total, "principal": principal},
     )
 
@@ -61,8 +62,14 @@ def login(request: Request, token: Annotated[str, Form(max_length=200)]) -> Resp
             request, "login.html", {"error": exc.detail}, status_code=401
         )
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, token.strip(), httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", max_age=12 * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token.strip(),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=12 * 3600,
+    )
     return response
 
 
