@@ -40,6 +40,15 @@ def snapshot(row: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def _locked_head(session: Session) -> AuditHead:
+    """The chain head, row-locked for the rest of this transaction.
+
+    The lock is taken once per transaction: later appends in the same transaction reuse the
+    head they already hold, so a bulk operation pays for one lock, not one per entry.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get("audit_head")
+    if cached is not None and cached[0] is transaction:
+        return cached[1]  # type: ignore[no-any-return]
     head = session.scalars(
         select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
     ).one_or_none()
@@ -47,6 +56,7 @@ def _locked_head(session: Session) -> AuditHead:
         head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
         session.add(head)
         session.flush()
+    session.info["audit_head"] = (transaction, head)
     return head
 
 
@@ -88,7 +98,6 @@ def record(
     )
     session.add(entry)
     head.seq, head.hash = chain.seq, digest
-    session.flush()
     return entry
 
 
