@@ -99,13 +99,27 @@ def worker(
 @handle_errors
 def demo(
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    seed: Annotated[
+        bool,
+        typer.Option("--seed/--no-seed", help="Add sample incidents when the database has none"),
+    ] = True,
 ) -> None:
     """Set up the embedded database, print a demo admin token, and serve on :8000."""
     from rapidresponse.auth import service as auth_service
+    from rapidresponse.incidents import service as incident_service
     from rapidresponse.migrate import upgrade
+    from rapidresponse.sim.seed import seed_demo_incidents
 
     c = ctx()
     upgrade(c.engine)
+    if seed:
+        with c.session() as session:
+            _, existing = incident_service.list_incidents(
+                session, c.principal, incident_service.IncidentFilter(), 1, 0
+            )
+            if not existing:
+                keys = seed_demo_incidents(session, c.principal, c.clock.now())
+                console.print(f"Seeded sample incidents: {', '.join(keys)}")
     token_file: Path = c.settings.demo_token_file
     secret = token_file.read_text().strip() if token_file.exists() else ""
     if secret:

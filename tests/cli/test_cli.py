@@ -186,3 +186,25 @@ def test_harm_types_table(rr):
     assert rows["child_sexual_exploitation"]["dsa_category"] == (
         "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"
     )
+
+
+def test_demo_sets_up_seeds_once_and_prints_a_working_token(
+    rr, client, tmp_path, app_settings, clock
+):
+    settings = app_settings.model_copy(update={"demo_token_file": tmp_path / "token"})
+    set_context(CliContext(settings=settings, clock=clock))
+    result = rr("demo", "--no-serve")
+    assert "Seeded sample incidents: INC-2026-0001, INC-2026-0002, INC-2026-0003" in result.output
+    token = (tmp_path / "token").read_text().strip()
+    assert token in result.output.replace("\n", "")
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["role"] == "admin"
+    again = rr("demo", "--no-serve")
+    assert "Seeded" not in again.output
+    assert token in again.output.replace("\n", "")  # the same token is reused
+    listing = client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {token}"})
+    assert listing.json()["total"] == 3
+    overdue = client.get(
+        "/api/v1/incidents/INC-2026-0001/tasks", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert [t["overdue"] for t in overdue].count(True) == 1

@@ -33,7 +33,8 @@ class ChainRecord:
 
 
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # ASCII escapes keep any string hashable, even one with a lone surrogate from JSON input.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 def compute_hash(record: ChainRecord) -> str:
@@ -75,9 +76,17 @@ def verify(
     expected_seq, expected_prev, count = 1, GENESIS, 0
     for record in records:
         count += 1
-        if record.seq != expected_seq:
+        if record.seq > expected_seq:
             problems.append(
                 ChainProblem(record.seq, f"entries {expected_seq}..{record.seq - 1} are missing")
+            )
+        elif record.seq < expected_seq:
+            problems.append(
+                ChainProblem(
+                    record.seq,
+                    f"entry {record.seq} is out of order or duplicated "
+                    f"(expected entry {expected_seq})",
+                )
             )
         if record.prev_hash != expected_prev:
             problems.append(
@@ -90,7 +99,7 @@ def verify(
     if head_seq is None:
         if count:
             problems.append(ChainProblem(last_seq, "chain head is missing"))
-    elif head_seq != last_seq or (head_seq and head_hash != expected_prev):
+    elif head_seq != last_seq or head_hash != expected_prev:
         problems.append(
             ChainProblem(
                 head_seq,

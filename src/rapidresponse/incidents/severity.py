@@ -21,8 +21,8 @@ press attention             none, inquiries, coverage, major/global coverage    
 Score to level: >= 13 SEV0, >= 9 SEV1, >= 6 SEV2, else SEV3. Floors: a gravity-4 harm is at
 least SEV1 (a single terrorist video or CSAM item is a crime with victims); a gravity-3 harm
 involving minors is at least SEV2. The thresholds make, for example, a live-streamed attack
-re-uploaded at 100k views/hour in five countries with press inquiries a SEV0, and a regional
-bullying raid with 50k views a SEV3.
+with over 1M views, re-uploaded at 100k views/hour in five countries with press inquiries, a
+SEV0 (the same at 100k-1M views is a SEV1), and a regional bullying raid with 50k views a SEV3.
 """
 
 from __future__ import annotations

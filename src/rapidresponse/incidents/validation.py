@@ -32,7 +32,10 @@ class Surface(StrEnum):
 
 
 def normalise_region(code: str) -> str:
-    upper = code.strip().upper()
+    stripped = code.strip()
+    if not stripped.isascii():
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. US, DE, IN)")
+    upper = stripped.upper()
     if upper in _NOT_COUNTRIES:
         raise ValueError(f"{code!r}: {_NOT_COUNTRIES[upper]}")
     if len(upper) != 2 or pycountry.countries.get(alpha_2=upper) is None:
@@ -42,13 +45,14 @@ def normalise_region(code: str) -> str:
 
 def normalise_language(tag: str) -> str:
     stripped = tag.strip()
-    if not stripped or not langcodes.tag_is_valid(stripped):
+    if not stripped or not stripped.isascii() or not langcodes.tag_is_valid(stripped):
         raise ValueError(f"{tag!r} is not a valid BCP 47 language tag (e.g. en, de-AT, pt-BR)")
     return str(langcodes.standardize_tag(stripped))
 
 
 def normalise_tag(tag: str) -> str:
-    lowered = tag.strip().lower()
+    stripped = tag.strip()
+    lowered = stripped.lower() if stripped.isascii() else stripped
     if not TAG_PATTERN.match(lowered):
         raise ValueError(
             f"{tag!r} is not a valid tag: 1-64 characters of a-z, 0-9, '_', '-', ':', '.'"

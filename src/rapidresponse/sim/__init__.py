@@ -1,0 +1,1 @@
+"""Synthetic crisis scenarios: the demo and the benchmarks feed on them."""
