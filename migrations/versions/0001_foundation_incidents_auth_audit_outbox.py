@@ -120,6 +120,7 @@ def upgrade() -> None:
         "outbox_message",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("topic", sa.String(length=80), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("available_at", sa.DateTime(timezone=True), nullable=False),
@@ -129,6 +130,7 @@ def upgrade() -> None:
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_message")),
+        sa.UniqueConstraint("key", name=op.f("uq_outbox_message_key")),
     )
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_due", ["status", "available_at"], unique=False)

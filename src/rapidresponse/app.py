@@ -13,7 +13,7 @@ from rapidresponse.clock import Clock, SystemClock
 from rapidresponse.db import make_engine, make_session_factory
 from rapidresponse.events import EventHub
 from rapidresponse.http import install_problem_handlers
-from rapidresponse.outbox.handlers import default_handlers
+from rapidresponse.outbox.handlers import default_handlers, default_session_handlers
 from rapidresponse.outbox.worker import InProcessWorker, OutboxWorker
 from rapidresponse.settings import Settings, get_settings
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                     session_factory,
                     default_handlers(hub),
                     clock,
+                    session_handlers=default_session_handlers(),
                     max_attempts=settings.outbox_max_attempts,
                 ),
                 settings.worker_poll_seconds,

@@ -74,7 +74,7 @@ def worker(
 ) -> None:
     """Run an outbox worker process (production shape: run any number of these)."""
     from rapidresponse.events import EventHub
-    from rapidresponse.outbox.handlers import default_handlers
+    from rapidresponse.outbox.handlers import default_handlers, default_session_handlers
     from rapidresponse.outbox.worker import OutboxWorker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -83,6 +83,7 @@ def worker(
         c.factory,
         default_handlers(EventHub()),
         c.clock,
+        session_handlers=default_session_handlers(),
         max_attempts=c.settings.outbox_max_attempts,
     )
     if once:

@@ -162,3 +162,97 @@ def test_in_process_worker_publishes_incident_events(db, app_settings, clock, he
             pytest.fail("the in-process worker did not deliver the declared event")
     assert event["event"] == "declared"
     assert event["incident"] == r.json()["key"]
+
+
+def test_a_timer_fires_once_when_due_and_survives_a_restart(db, clock):
+    with transaction(db) as session:
+        outbox.schedule(
+            session,
+            "test.timer",
+            {"page": 1},
+            due_at=clock.now() + timedelta(minutes=5),
+            key="escalate:page-1:1",
+            now=clock.now(),
+        )
+    fired: list[dict] = []
+    worker = OutboxWorker(db, {"test.timer": fired.append}, clock)
+    assert worker.drain() == 0
+    clock.advance(timedelta(minutes=5))
+    # A "restarted" worker (a new instance) still finds the stored timer.
+    assert OutboxWorker(db, {"test.timer": fired.append}, clock).drain() == 1
+    assert worker.drain() == 0
+    assert fired == [{"page": 1}]
+    with transaction(db) as session:  # a fired timer cannot be re-armed under the same key
+        again = outbox.schedule(
+            session,
+            "test.timer",
+            {"page": 1},
+            due_at=clock.now(),
+            key="escalate:page-1:1",
+            now=clock.now(),
+        )
+        assert again.status == "delivered"
+
+
+def test_timers_can_be_moved_and_cancelled(db, clock):
+    with transaction(db) as session:
+        outbox.schedule(
+            session,
+            "test.timer",
+            {"v": 1},
+            due_at=clock.now() + timedelta(hours=1),
+            key="reminder",
+            now=clock.now(),
+        )
+        outbox.schedule(
+            session,
+            "test.timer",
+            {"v": 2},
+            due_at=clock.now() + timedelta(minutes=10),
+            key="reminder",
+            now=clock.now(),
+        )
+        outbox.schedule(
+            session, "test.timer", {"v": 3}, due_at=clock.now(), key="cancelled", now=clock.now()
+        )
+        assert outbox.cancel(session, "cancelled") is True
+        assert outbox.cancel(session, "never-set") is False
+    fired: list[dict] = []
+    worker = OutboxWorker(db, {"test.timer": fired.append}, clock)
+    clock.advance(timedelta(minutes=10))
+    worker.drain()
+    assert fired == [{"v": 2}]
+    with transaction(db) as session:
+        assert outbox.stats(session, clock.now())["cancelled"] == 1
+
+
+def test_session_handler_effects_commit_with_delivery_exactly_once(db, clock):
+    """A database-changing handler runs in the delivery's transaction: a failure undoes both."""
+    from rapidresponse.incidents.schemas import NoteIn
+
+    with transaction(db) as session:
+        key = incidents.declare(
+            session, MANAGER, IncidentCreate.model_validate(incident_body()), clock.now()
+        ).key
+        outbox.schedule(
+            session, "test.note", {"key": key}, due_at=clock.now(), key="note-1", now=clock.now()
+        )
+    attempts: list[int] = []
+
+    def add_note(session, payload, now) -> None:
+        incidents.add_note(session, MANAGER, payload["key"], NoteIn(text="timer fired"), now)
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("crash after the write, before the commit")
+
+    worker = OutboxWorker(db, {}, clock, session_handlers={"test.note": add_note})
+    worker.drain()
+    clock.advance(timedelta(seconds=5))
+    worker.drain()
+    clock.advance(timedelta(minutes=10))
+    worker.drain()
+    assert len(attempts) == 2
+    with transaction(db) as session:
+        notes = incidents.timeline(session, MANAGER, key, [incidents.TimelineKind.NOTE])
+        assert [n.text for n in notes] == ["timer fired"]
+        assert outbox.get_by_key(session, "note-1").status == "delivered"

@@ -41,7 +41,9 @@ def stats(request: Request, principal: Auth) -> dict[str, int]:
     summary="Recent outbox messages (admin)",
 )
 def messages(
-    request: Request, principal: Auth, status: Literal["pending", "delivered", "dead"] | None = None
+    request: Request,
+    principal: Auth,
+    status: Literal["pending", "delivered", "dead", "cancelled"] | None = None,
 ) -> list[OutboxMessageOut]:
     require(principal, Role.ADMIN, "reading the outbox")
     with unit_of_work(request) as session:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from rapidresponse.outbox.delivery import retry_delay
 from rapidresponse.outbox.model import OutboxMessage
 
-PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+PENDING, DELIVERED, DEAD, CANCELLED = "pending", "delivered", "dead", "cancelled"
 
 
 def enqueue(session: Session, topic: str, payload: dict[str, Any], now: datetime) -> OutboxMessage:
@@ -26,6 +26,56 @@ def enqueue(session: Session, topic: str, payload: dict[str, Any], now: datetime
     )
     session.add(message)
     return message
+
+
+def schedule(
+    session: Session,
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    due_at: datetime,
+    key: str,
+    now: datetime,
+) -> OutboxMessage:
+    """A durable timer: deliver ``payload`` on ``topic`` at ``due_at``.
+
+    Scheduling a key that is still pending moves it (new time and payload); a key that has
+    already fired or was cancelled is left as it is, so a timer never fires twice.
+    """
+    existing = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key == key).with_for_update()
+    ).one_or_none()
+    if existing is None:
+        message = OutboxMessage(
+            topic=topic,
+            key=key,
+            payload=payload,
+            created_at=now,
+            available_at=due_at,
+            status=PENDING,
+            attempts=0,
+        )
+        session.add(message)
+        session.flush()
+        return message
+    if existing.status == PENDING:
+        existing.topic, existing.payload, existing.available_at = topic, payload, due_at
+    return existing
+
+
+def cancel(session: Session, key: str) -> bool:
+    """Cancel a pending timer; False when there is none (already fired, or never set)."""
+    message = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key == key).with_for_update()
+    ).one_or_none()
+    if message is None or message.status != PENDING:
+        return False
+    message.status = CANCELLED
+    return True
+
+
+def get_by_key(session: Session, key: str) -> OutboxMessage | None:
+    return session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one_or_none()
 
 
 def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
@@ -45,6 +95,16 @@ def claim(session: Session, now: datetime, limit: int, lease: timedelta) -> list
         message.locked_until = now + lease
     session.flush()
     return messages
+
+
+def lock_claimed(session: Session, message_id: int) -> OutboxMessage | None:
+    """Re-read a claimed message under a row lock; None if another worker settled it."""
+    message = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
+    ).one_or_none()
+    if message is None or message.status != PENDING:
+        return None
+    return message
 
 
 def mark_delivered(session: Session, message_id: int, now: datetime) -> None:
@@ -87,12 +147,22 @@ def stats(session: Session, now: datetime) -> dict[str, int]:
     rows = session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ).all()
-    counts = {PENDING: 0, DELIVERED: 0, DEAD: 0} | {status: int(n) for status, n in rows}
+    counts = {PENDING: 0, DELIVERED: 0, DEAD: 0, CANCELLED: 0} | {
+        status: int(n) for status, n in rows
+    }
     counts["retrying"] = int(
         session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
             .where(and_(OutboxMessage.status == PENDING, OutboxMessage.attempts > 0))
+        )
+        or 0
+    )
+    counts["scheduled"] = int(
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(and_(OutboxMessage.status == PENDING, OutboxMessage.available_at > now))
         )
         or 0
     )

@@ -3,6 +3,14 @@
 The same class runs in-process (a thread inside the server, the embedded default) and as
 `rapidresponse worker` processes. A topic with no handler is a failure like any other: the
 message is retried and, after the last attempt, parked as dead where operators can see it.
+
+Two kinds of handler:
+
+- ``Handler(payload)`` does something outside the database (an e-mail, a webhook). It runs
+  outside any transaction and is delivered at least once: receivers get an idempotency key.
+- ``SessionHandler(session, payload, now)`` changes the database (escalate a page, plan a
+  reminder). It runs in the same transaction that marks the message delivered, so its effect
+  happens exactly once even if a worker dies or two workers race.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +30,7 @@ from rapidresponse.outbox import service
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
+SessionHandler = Callable[[Session, dict[str, Any], datetime], None]
 
 
 class OutboxWorker:
@@ -31,12 +40,14 @@ class OutboxWorker:
         handlers: Mapping[str, Handler],
         clock: Clock,
         *,
+        session_handlers: Mapping[str, SessionHandler] | None = None,
         max_attempts: int = 12,
         batch_size: int = 100,
         lease: timedelta = timedelta(minutes=5),
     ) -> None:
         self.factory = factory
         self.handlers = dict(handlers)
+        self.session_handlers = dict(session_handlers or {})
         self.clock = clock
         self.max_attempts = max_attempts
         self.batch_size = batch_size
@@ -50,8 +61,11 @@ class OutboxWorker:
                 for m in service.claim(session, self.clock.now(), self.batch_size, self.lease)
             ]
         for message_id, topic, payload in claimed:
-            handler = self.handlers.get(topic)
             try:
+                if topic in self.session_handlers:
+                    self._deliver_in_transaction(message_id, topic, payload)
+                    continue
+                handler = self.handlers.get(topic)
                 if handler is None:
                     raise LookupError(f"no handler registered for topic {topic!r}")
                 handler(payload)
@@ -69,6 +83,14 @@ class OutboxWorker:
                 with transaction(self.factory) as session:
                     service.mark_delivered(session, message_id, self.clock.now())
         return len(claimed)
+
+    def _deliver_in_transaction(self, message_id: int, topic: str, payload: dict[str, Any]) -> None:
+        with transaction(self.factory) as session:
+            if service.lock_claimed(session, message_id) is None:
+                return  # settled (or cancelled) meanwhile: nothing to do
+            now = self.clock.now()
+            self.session_handlers[topic](session, payload, now)
+            service.mark_delivered(session, message_id, now)
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Deliver until nothing is due (tests and the CLI's `worker --once`)."""

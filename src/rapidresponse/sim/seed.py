@@ -31,8 +31,8 @@ def seed_demo_incidents(session: Session, principal: Principal, now: datetime) -
         IncidentCreate.model_validate(
             {
                 "title": "Live-streamed attack: re-uploads of the perpetrator's stream",
-                "summary": "A shooter live-streamed an attack; the video and edited copies are being "
-                "re-uploaded across feed and live. GIFCT CIP activated by a member.",
+                "summary": "A shooter live-streamed an attack; the video and edited copies are "
+                "being re-uploaded across feed and live. GIFCT CIP activated by a member.",
                 "harm_type": "violent_extremism",
                 "regions": ["DE", "AT", "FR", "US"],
                 "languages": ["de", "en"],
