@@ -167,6 +167,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=120), nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("playbook_step", sa.String(length=80), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"], ["incident.id"], name=op.f("fk_incident_task_incident_id_incident")
@@ -176,6 +177,9 @@ def upgrade() -> None:
     with op.batch_alter_table("incident_task", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_incident_task_incident_id"), ["incident_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_task_incident_step", ["incident_id", "playbook_step"], unique=False
         )
 
     op.create_table(
@@ -215,6 +219,7 @@ def downgrade() -> None:
 
     op.drop_table("incident_timeline")
     with op.batch_alter_table("incident_task", schema=None) as batch_op:
+        batch_op.drop_index("ix_task_incident_step")
         batch_op.drop_index(batch_op.f("ix_incident_task_incident_id"))
 
     op.drop_table("incident_task")

@@ -28,7 +28,7 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("upgrade")
 @handle_errors
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Apply migrations (creates the SQLite file if needed)."""
     from rapidresponse.migrate import current, upgrade
 

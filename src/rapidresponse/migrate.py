@@ -18,7 +18,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -26,7 +26,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current(engine: Engine) -> str | None:
+    """The applied revision(s), comma-separated; None on an empty database."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
+
+
+def script_heads() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    return sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())

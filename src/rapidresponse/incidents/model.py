@@ -98,9 +98,13 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     created_by: Mapped[str] = mapped_column(String(120), nullable=False)
     completed_at: Mapped[datetime | None]
+    # The playbook step this task was planned from (None for tasks people added by hand);
+    # re-planning matches on it so completed work is kept and nothing is planned twice.
+    playbook_step: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_task_incident_step", "incident_id", "playbook_step"),)
 
 
 class TimelineEntry(Base):

@@ -253,6 +253,7 @@ class TaskOut(BaseModel):
     created_at: datetime
     created_by: str
     completed_at: datetime | None
+    playbook_step: str | None = None
     version: int
 
 

@@ -906,6 +906,7 @@ def task_out(task: Task, now: datetime) -> TaskOut:
         created_at=task.created_at,
         created_by=task.created_by,
         completed_at=task.completed_at,
+        playbook_step=task.playbook_step,
         version=task.version,
     )
 
