@@ -17,7 +17,8 @@ def test_migrated_schema_matches_models(engine):
     assert diff == []
 
 
-def test_migration_creates_every_table_and_the_audit_genesis(engine):
+def test_migration_creates_every_table_and_the_audit_genesis(engine, db):
+    """(`db` empties the tables first, as a fresh migration leaves them.)"""
     tables = set(inspect(engine).get_table_names())
     assert {t.name for t in metadata.sorted_tables} <= tables
     assert current(engine) == ",".join(script_heads())
