@@ -43,6 +43,25 @@ class Settings(BaseSettings):
         description="Where `rapidresponse demo` keeps the demo admin token it printed.",
     )
     log_level: str = Field(default="info", description="Server log level.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL people reach the web UI at (used in links in e-mails and pages).",
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail delivery.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
+    smtp_from: str = Field(
+        default="rapid-response@localhost", description="Sender address of e-mails."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login, if required.")
+    smtp_password: str | None = Field(default=None, description="SMTP password, if required.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade SMTP with STARTTLS.")
+    webhook_secret: str = Field(
+        default="change-me",
+        description="HMAC-SHA256 key that signs outgoing webhooks (X-RR-Signature header).",
+    )
+    delivery_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of one e-mail or webhook delivery attempt."
+    )
 
 
 @lru_cache(maxsize=1)

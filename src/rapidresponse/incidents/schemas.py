@@ -97,6 +97,11 @@ class TimelineKind(StrEnum):
     TASK_UPDATED = "task_updated"
     NOTE = "note"
     DECISION = "decision"
+    # Written by other domains through incidents.service.record_event:
+    PLAYBOOK_PLANNED = "playbook_planned"
+    PAGE = "page"
+    COMMUNICATION = "communication"
+    REMINDER = "reminder"
 
 
 class Strict(BaseModel):

@@ -578,6 +578,37 @@ def add_note(
     return entry
 
 
+def record_event(
+    session: Session,
+    principal: Principal,
+    key: str,
+    kind: TimelineKind,
+    text: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    """Append an event from another domain (a plan, a page, a communication) to the timeline.
+
+    The caller has already checked that the principal may do what the event records; this
+    only checks the principal may see the incident. Audited and announced like every write.
+    """
+    incident = get_incident(session, principal, key)
+    entry = _timeline(session, incident, principal, kind, text, now, data)
+    session.flush()
+    _audit(
+        session,
+        principal,
+        f"incident.{kind.value}",
+        "incident_timeline",
+        entry.id,
+        None,
+        audit.snapshot(entry),
+        now,
+    )
+    _announce(session, incident, kind.value, now)
+    return entry
+
+
 def timeline(
     session: Session, principal: Principal, key: str, kinds: list[TimelineKind] | None = None
 ) -> list[TimelineEntry]:
