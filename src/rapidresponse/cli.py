@@ -50,6 +50,7 @@ def db_current() -> None:
 
 
 @app.command()
+@handle_errors
 def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
@@ -58,7 +59,9 @@ def serve(
     import uvicorn
 
     from rapidresponse.app import create_app
+    from rapidresponse.migrate import require_current
 
+    require_current(ctx().engine)
     settings = ctx().settings
     uvicorn.run(
         create_app(settings),
@@ -69,10 +72,14 @@ def serve(
 
 
 @app.command()
+@handle_errors
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then exit")] = False,
 ) -> None:
     """Run an outbox worker process (production shape: run any number of these)."""
+    from rapidresponse.migrate import require_current
+
+    require_current(ctx().engine)
     from rapidresponse.events import EventHub
     from rapidresponse.outbox.handlers import default_handlers, default_session_handlers
     from rapidresponse.outbox.worker import OutboxWorker

@@ -38,3 +38,15 @@ def script_heads() -> list[str]:
     from alembic.script import ScriptDirectory
 
     return sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to run against a database whose schema is not the one this code expects."""
+    from rapidresponse.errors import DomainError
+
+    applied, expected = current(engine), ",".join(script_heads())
+    if applied != expected:
+        raise DomainError(
+            f"the database is at migration {applied or 'none'}, this version needs {expected}; "
+            "run `rapidresponse db upgrade`"
+        )

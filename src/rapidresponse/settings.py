@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         description="Where `rapidresponse demo` keeps the demo admin token it printed.",
     )
     log_level: str = Field(default="info", description="Server log level.")
+    playbook_dirs: str = Field(
+        default="",
+        description=(
+            "Extra playbook directories, separated by ':'; their playbooks override the "
+            "shipped library's by id."
+        ),
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Base URL people reach the web UI at (used in links in e-mails and pages).",

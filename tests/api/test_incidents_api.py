@@ -333,7 +333,7 @@ def test_notes_and_decisions_are_append_only_timeline(client, headers):
         refused = client.request(method, url, headers=headers(Role.ADMIN))
         assert refused.status_code == 405, method
     entries = client.get(url, headers=headers(Role.VIEWER)).json()
-    assert [e["kind"] for e in entries] == ["declared", "decision"]
+    assert [e["kind"] for e in entries] == ["declared", "playbook_planned", "decision"]
 
 
 def test_participants_roles_and_commander_rule(client, headers):
@@ -385,3 +385,45 @@ def test_list_filters(client, headers):
     assert page["total"] == 2
     assert len(page["items"]) == 1
     assert page["items"][0]["harm_type"] == "violent_extremism"  # most severe first
+
+
+@pytest.mark.parametrize(
+    "field", ["title", "summary", "harm_type", "regions", "tags", "restricted", "impact"]
+)
+def test_explicit_null_on_a_required_field_is_a_422_not_a_crash(client, headers, field):
+    key = declare(client, headers)["key"]
+    r = client.patch(
+        f"/api/v1/incidents/{key}", json={field: None}, headers=headers(IM) | {"If-Match": '"1"'}
+    )
+    assert r.status_code == 422, r.text
+    assert "cannot be null" in r.json()["detail"]
+    assert client.get(f"/api/v1/incidents/{key}", headers=headers(IM)).json()["version"] == 1
+
+
+def test_task_fields_can_be_cleared_but_not_nulled(client, headers):
+    key = declare(client, headers)["key"]
+    task = client.post(
+        f"/api/v1/incidents/{key}/tasks",
+        json={"title": "Brief legal", "owner": "dana", "due_at": "2026-11-25T12:00:00Z"},
+        headers=headers(Role.RESPONDER),
+    ).json()
+    url = f"/api/v1/incidents/{key}/tasks/{task['id']}"
+    bad = client.patch(url, json={"status": None}, headers=headers(IM) | {"If-Match": '"1"'})
+    assert bad.status_code == 422
+    cleared = client.patch(
+        url, json={"owner": None, "due_at": None}, headers=headers(IM) | {"If-Match": '"1"'}
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert (cleared.json()["owner"], cleared.json()["due_at"]) == (None, None)
+
+
+def test_declarer_keeps_sight_of_a_restricted_incident_they_hand_to_a_commander(client, headers):
+    body = declare(client, headers, harm_type="child_sexual_exploitation", commander="carol")
+    assert body["restricted"] is True
+    r = client.get(f"/api/v1/incidents/{body['key']}", headers=headers(Role.RESPONDER))
+    assert r.status_code == 200
+    # ...while other non-members still cannot see it
+    assert (
+        client.get(f"/api/v1/incidents/{body['key']}", headers=headers(Role.VIEWER)).status_code
+        == 404
+    )

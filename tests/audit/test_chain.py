@@ -213,7 +213,7 @@ def test_editing_and_rehashing_an_entry_is_detected(data: st.DataObject) -> None
     if index + 1 < len(records):
         assert records[index + 1].seq in flagged
     else:
-        assert any("deleted from the end" in p.problem for p in report.problems)
+        assert any("head hash does not match" in p.problem for p in report.problems)
 
 
 @settings(max_examples=80)
@@ -259,6 +259,7 @@ def test_replacing_the_last_entry_with_a_valid_forgery_is_detected_via_the_head(
     report = verify([*records[:-1], forged], *head_of(records))
     assert not report.ok
     assert [p.seq for p in report.problems] == [last.seq]
+    assert "last entry was replaced" in report.problems[0].problem
 
 
 @settings(max_examples=80)

@@ -204,7 +204,32 @@ def test_demo_sets_up_seeds_once_and_prints_a_working_token(
     assert token in again.output.replace("\n", "")  # the same token is reused
     listing = client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {token}"})
     assert listing.json()["total"] == 3
-    overdue = client.get(
+    tasks = client.get(
         "/api/v1/incidents/INC-2026-0001/tasks", headers={"Authorization": f"Bearer {token}"}
     ).json()
-    assert [t["overdue"] for t in overdue].count(True) == 1
+    by_step = {t["playbook_step"]: t for t in tasks}
+    assert by_step["stop-live-stream"]["status"] == "done"
+    assert by_step["hash-footage"]["overdue"] is True  # the demo opens mid-crisis, work is late
+    assert by_step["hash-footage"]["owner"] == "tom.eng"  # the engineering role holder
+
+
+def test_serve_and_worker_refuse_an_unmigrated_database(tmp_path, clock):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}", worker_mode="off")
+    set_context(CliContext(settings=settings, clock=clock))
+    try:
+        for command in (["serve"], ["worker", "--once"]):
+            result = CliRunner().invoke(app, command)
+            assert result.exit_code == 2
+            assert "run `rapidresponse db upgrade`" in " ".join(result.output.split())
+            assert "Traceback" not in result.output
+    finally:
+        set_context(None)
+
+
+def test_audit_head_prints_the_anchor_to_keep_elsewhere(rr):
+    declare(rr)
+    out = rr("audit", "head").stdout.split()
+    seq, digest = int(out[0]), out[1]
+    verified = " ".join(rr("audit", "verify").stdout.split())
+    assert f"intact: {seq} entries" in verified
+    assert len(digest) == 64

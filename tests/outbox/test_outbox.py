@@ -21,7 +21,7 @@ from tests.conftest import MANAGER, incident_body
 
 def pending(db) -> list[outbox.OutboxMessage]:
     with transaction(db) as session:
-        return outbox.list_messages(session, "pending")
+        return sorted(outbox.list_messages(session, "pending"), key=lambda m: m.id)
 
 
 def test_change_and_its_message_commit_together(db, clock):
@@ -30,9 +30,15 @@ def test_change_and_its_message_commit_together(db, clock):
             session, MANAGER, IncidentCreate.model_validate(incident_body()), clock.now()
         )
     messages = pending(db)
-    assert [(m.topic, m.payload["event"], m.payload["incident"]) for m in messages] == [
-        ("incident.events", "declared", "INC-2026-0001")
+    events = [m for m in messages if m.topic == "incident.events"]
+    assert [(m.payload["event"], m.payload["incident"]) for m in events] == [
+        ("declared", "INC-2026-0001"),
+        ("planned", "INC-2026-0001"),
     ]
+    with transaction(db) as session:
+        tasks = incidents.tasks(session, MANAGER, "INC-2026-0001")
+    timers = sorted(m.key for m in messages if m.topic == "playbooks.task_due")
+    assert timers == sorted(f"task-due:{t.id}" for t in tasks)
 
 
 def test_rolled_back_change_sends_nothing(db, clock):
@@ -256,3 +262,12 @@ def test_session_handler_effects_commit_with_delivery_exactly_once(db, clock):
         notes = incidents.timeline(session, MANAGER, key, [incidents.TimelineKind.NOTE])
         assert [n.text for n in notes] == ["timer fired"]
         assert outbox.get_by_key(session, "note-1").status == "delivered"
+
+
+def test_requeueing_dead_messages_is_audited(db, clock, client, headers):
+    with transaction(db) as session:
+        outbox.enqueue(session, "nobody.listens", {"x": 1}, clock.now())
+    OutboxWorker(db, {}, clock, max_attempts=1).drain()
+    client.post("/api/v1/outbox/requeue-dead", headers=headers(Role.ADMIN))
+    entries = client.get("/api/v1/audit?entity_type=outbox", headers=headers(Role.ADMIN)).json()
+    assert [(e["action"], e["actor"]) for e in entries] == [("outbox.requeued", "admin-user")]

@@ -99,12 +99,20 @@ def verify(
     if head_seq is None:
         if count:
             problems.append(ChainProblem(last_seq, "chain head is missing"))
-    elif head_seq != last_seq or head_hash != expected_prev:
+    elif head_seq != last_seq:
         problems.append(
             ChainProblem(
                 head_seq,
                 f"head records entry {head_seq} but the log ends at entry {last_seq} "
                 "(entries deleted from the end)",
+            )
+        )
+    elif head_hash != expected_prev:
+        problems.append(
+            ChainProblem(
+                head_seq,
+                f"head hash does not match entry {last_seq} (the last entry was replaced, "
+                "or the head was altered)",
             )
         )
     return VerifyReport(count, problems)

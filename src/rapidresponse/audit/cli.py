@@ -65,3 +65,22 @@ def log_(
             r.hash[:12],
         )
     console.print(table)
+
+
+@app.command()
+@handle_errors
+def head() -> None:
+    """Print the chain head (entry number and hash): record it outside the database.
+
+    A copy of the head kept elsewhere (a ticket, a log archive, a notary) lets you prove later
+    that nobody rewrote the whole chain from some point on, which the chain alone cannot show.
+    """
+    from rapidresponse.audit.model import AuditHead
+
+    c = ctx()
+    with c.session() as session:
+        current = session.get(AuditHead, service.HEAD_ID)
+    if current is None:
+        console.print("no audit head (database not migrated?)")
+        raise typer.Exit(1)
+    console.print(f"{current.seq} {current.hash}", highlight=False)

@@ -11,7 +11,8 @@ ones below it can.
   incident.
 
 Restricted incidents (child safety, by default) are visible only to their current
-participants and to admins; everyone else is told they do not exist.
+participants, the person who declared them, and admins; everyone else is told they do not
+exist.
 """
 
 from __future__ import annotations

@@ -78,6 +78,7 @@ def _show(out: IncidentOut) -> None:
         ("detected", out.times.detected_at),
         ("declared", out.times.declared_at),
         ("triaged", out.times.triaged_at),
+        ("active", out.times.active_at),
         ("contained", out.times.contained_at),
         ("resolved", out.times.resolved_at),
         ("closed", out.times.closed_at),

@@ -93,6 +93,8 @@ class Task(Base):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     owner: Mapped[str | None] = mapped_column(String(120))
+    # The incident role that owns the task; the person is filled in when someone takes the role.
+    owner_role: Mapped[str | None] = mapped_column(String(40))
     due_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)

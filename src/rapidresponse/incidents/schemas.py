@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 from rapidresponse.clock import ensure_utc
@@ -108,6 +109,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Fields a PATCH may explicitly set to null (to clear them); any other null is an error.
+_NULLABLE_INCIDENT_FIELDS = {"started_at", "version"}
+
+
+def _reject_nulls(patch: BaseModel, nullable: set[str]) -> None:
+    nulls = sorted(
+        name
+        for name in patch.model_fields_set
+        if getattr(patch, name) is None and name not in nullable
+    )
+    if nulls:
+        raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep its value")
+
+
 class ImpactIn(Strict):
     """Impact factors people estimate; severity is computed from them."""
 
@@ -169,6 +184,11 @@ class IncidentPatch(Strict):
             raise ValueError("an incident affects at least one region")
         return value
 
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> IncidentPatch:
+        _reject_nulls(self, _NULLABLE_INCIDENT_FIELDS)
+        return self
+
 
 class TransitionIn(Strict):
     to: Status
@@ -199,16 +219,26 @@ class TaskCreate(Strict):
     title: Title
     description: str = Field(default="", max_length=MAX_SUMMARY)
     owner: Handle | None = None
+    owner_role: ParticipantRole | None = Field(
+        default=None, description="Role that owns it; its holder becomes the owner"
+    )
     due_at: UTC | None = None
 
 
 class TaskPatch(Strict):
+    """Omitted fields stay as they are; ``owner`` and ``due_at`` may be set to null to clear."""
+
     title: Title | None = None
     description: str | None = Field(default=None, max_length=MAX_SUMMARY)
     owner: Handle | None = None
     due_at: UTC | None = None
     status: TaskStatus | None = None
     version: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> TaskPatch:
+        _reject_nulls(self, {"owner", "due_at", "version"})
+        return self
 
 
 class SeverityOut(BaseModel):
@@ -252,6 +282,7 @@ class TaskOut(BaseModel):
     title: str
     description: str
     owner: str | None
+    owner_role: ParticipantRole | None = None
     due_at: datetime | None
     status: TaskStatus
     overdue: bool

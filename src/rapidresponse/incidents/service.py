@@ -93,7 +93,8 @@ def _visible_clause(principal: Principal) -> Any:
         Participant.user == principal.subject,
         Participant.removed_at.is_(None),
     )
-    return or_(Incident.restricted.is_(False), member)
+    # Whoever declared an incident already knows it exists and what it is about.
+    return or_(Incident.restricted.is_(False), Incident.created_by == principal.subject, member)
 
 
 def get_incident(session: Session, principal: Principal, key: str) -> Incident:
@@ -104,7 +105,7 @@ def get_incident(session: Session, principal: Principal, key: str) -> Incident:
     """
     incident = session.scalars(select(Incident).where(Incident.key == key.upper())).one_or_none()
     if incident is None or not can_see(
-        principal, incident.restricted, _members(session, incident.id)
+        principal, incident.restricted, [incident.created_by, *_members(session, incident.id)]
     ):
         raise NotFound(f"no incident {key}")
     return incident
@@ -326,7 +327,17 @@ def declare(
         now,
     )
     _announce(session, incident, "declared", now)
+    _plan(session, principal, incident, now, "declared")
     return incident
+
+
+def _plan(
+    session: Session, principal: Principal, incident: Incident, now: datetime, reason: str
+) -> None:
+    """Declaring an incident, or changing its severity or harm type, plans it."""
+    from rapidresponse.playbooks import service as playbooks  # playbooks builds on incidents
+
+    playbooks.plan_incident(session, principal, incident.key, now, reason)
 
 
 _EDITABLE = (
@@ -410,6 +421,16 @@ def update(
         now,
     )
     _announce(session, incident, "updated", now, fields=sorted(changed))
+    if incident.severity != previous or "harm_type" in changed:
+        _plan(
+            session,
+            principal,
+            incident,
+            now,
+            f"severity {previous} -> {incident.severity}"
+            if incident.severity != previous
+            else f"harm type changed to {incident.harm_type}",
+        )
     return incident
 
 
@@ -553,6 +574,14 @@ def override_severity(
         now,
     )
     _announce(session, incident, "severity_changed", now, previous=previous)
+    if incident.severity != previous:
+        _plan(
+            session,
+            principal,
+            incident,
+            now,
+            f"severity overridden {previous} -> {incident.severity}",
+        )
     return incident
 
 
@@ -653,14 +682,40 @@ def add_participant(
     )
     session.add(participant)
     incident.updated_at = now
+    # Work planned for this role with nobody to do it now has an owner.
+    unowned = list(
+        session.scalars(
+            select(Task).where(
+                Task.incident_id == incident.id,
+                Task.owner_role == data.role.value,
+                Task.owner.is_(None),
+                Task.status.not_in(list(_TASK_CLOSED)),
+            )
+        )
+    )
+    for task in unowned:
+        before_task = audit.snapshot(task)
+        task.owner = data.user
+        session.flush()
+        _audit(
+            session,
+            principal,
+            "incident.task_assigned",
+            "incident_task",
+            task.id,
+            before_task,
+            audit.snapshot(task),
+            now,
+        )
     _timeline(
         session,
         incident,
         principal,
         TimelineKind.PARTICIPANT_ADDED,
-        f"{data.user} joined as {data.role.value}",
+        f"{data.user} joined as {data.role.value}"
+        + (f" and now owns {len(unowned)} task(s)" if unowned else ""),
         now,
-        {"user": data.user, "role": data.role.value},
+        {"user": data.user, "role": data.role.value, "tasks_assigned": [t.id for t in unowned]},
     )
     session.flush()
     _audit(
@@ -731,11 +786,123 @@ def remove_participant(
     return participant
 
 
+def _role_holder(session: Session, incident_id: int, role: str) -> str | None:
+    """The person who has held ``role`` longest on the incident, if anyone holds it."""
+    return session.scalars(
+        select(Participant.user)
+        .where(
+            Participant.incident_id == incident_id,
+            Participant.role == role,
+            Participant.removed_at.is_(None),
+        )
+        .order_by(Participant.id)
+    ).first()
+
+
+@dataclass(frozen=True)
+class PlannedTaskIn:
+    """A task a playbook plans: owned by a role, tied to the playbook step it came from."""
+
+    playbook_step: str
+    title: str
+    description: str
+    owner_role: ParticipantRole
+    due_at: datetime
+
+
+def add_planned_tasks(
+    session: Session,
+    principal: Principal,
+    key: str,
+    planned: list[PlannedTaskIn],
+    summary: str,
+    data: dict[str, Any],
+    now: datetime,
+) -> list[Task]:
+    """Add a plan's tasks in one step: each is audited, and one timeline entry tells the story.
+
+    Steps already planned on the incident are skipped, so applying the same plan twice adds
+    nothing. Owners come from whoever holds each task's role now.
+    """
+    incident = get_incident(session, principal, key)
+    existing = set(
+        session.scalars(
+            select(Task.playbook_step).where(
+                Task.incident_id == incident.id, Task.playbook_step.is_not(None)
+            )
+        )
+    )
+    holders: dict[str, str | None] = {}
+    created: list[Task] = []
+    for item in planned:
+        if item.playbook_step in existing:
+            continue
+        role = item.owner_role.value
+        if role not in holders:
+            holders[role] = _role_holder(session, incident.id, role)
+        task = Task(
+            incident_id=incident.id,
+            title=item.title,
+            description=item.description,
+            owner=holders[role],
+            owner_role=role,
+            due_at=item.due_at,
+            status=TaskStatus.OPEN.value,
+            created_at=now,
+            created_by=principal.subject,
+            playbook_step=item.playbook_step,
+        )
+        session.add(task)
+        created.append(task)
+        existing.add(item.playbook_step)
+    session.flush()
+    for task in created:
+        _audit(
+            session,
+            principal,
+            "incident.task_planned",
+            "incident_task",
+            task.id,
+            None,
+            audit.snapshot(task),
+            now,
+        )
+    entry = _timeline(
+        session,
+        incident,
+        principal,
+        TimelineKind.PLAYBOOK_PLANNED,
+        summary,
+        now,
+        {
+            **data,
+            "tasks_added": [
+                {"task_id": t.id, "step": t.playbook_step, "due_at": t.due_at} for t in created
+            ],
+        },
+    )
+    session.flush()
+    _audit(
+        session,
+        principal,
+        "incident.playbook_planned",
+        "incident_timeline",
+        entry.id,
+        None,
+        audit.snapshot(entry),
+        now,
+    )
+    _announce(session, incident, "planned", now, tasks_added=len(created))
+    return created
+
+
 def tasks(session: Session, principal: Principal, key: str) -> list[Task]:
     incident = get_incident(session, principal, key)
     return list(
         session.scalars(
-            select(Task).where(Task.incident_id == incident.id).order_by(Task.due_at, Task.id)
+            select(Task)
+            .where(Task.incident_id == incident.id)
+            .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
         )
     )
 
@@ -751,11 +918,14 @@ def add_task(
     incident = get_incident(session, principal, key)
     if Status(incident.status) in lifecycle.FINAL:
         raise Conflict(f"{incident.key} is {incident.status}; it takes no new tasks")
+    owner_role = data.owner_role.value if data.owner_role else None
     task = Task(
         incident_id=incident.id,
         title=data.title,
         description=data.description,
-        owner=data.owner,
+        owner=data.owner
+        or (_role_holder(session, incident.id, owner_role) if owner_role else None),
+        owner_role=owner_role,
         due_at=data.due_at,
         status=TaskStatus.OPEN.value,
         created_at=now,
@@ -931,6 +1101,7 @@ def task_out(task: Task, now: datetime) -> TaskOut:
         title=task.title,
         description=task.description,
         owner=task.owner,
+        owner_role=ParticipantRole(task.owner_role) if task.owner_role else None,
         due_at=task.due_at,
         status=TaskStatus(task.status),
         overdue=is_overdue(task, now),

@@ -23,6 +23,22 @@ _NOT_COUNTRIES = {
 }
 
 
+# EU member states and the other EEA states, where EU law (DSA, TCO) applies.
+EU_MEMBER_STATES = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()  # noqa: SIM905
+)
+EEA_STATES = EU_MEMBER_STATES | {"IS", "LI", "NO"}
+REGION_GROUPS = {"EU": EU_MEMBER_STATES, "EEA": EEA_STATES}
+
+
+def region_matches(pattern: str, regions: frozenset[str] | set[str]) -> bool:
+    """Does a rule's region (a country code, or a group such as EU) cover any of ``regions``?"""
+    group = REGION_GROUPS.get(pattern.upper())
+    if group is not None:
+        return bool(group & regions)
+    return pattern.upper() in regions
+
+
 class Surface(StrEnum):
     FEED = "feed"
     LIVE = "live"

@@ -57,4 +57,8 @@ def messages(
 def requeue(request: Request, principal: Auth) -> dict[str, int]:
     require(principal, Role.ADMIN, "requeueing outbox messages")
     with unit_of_work(request) as session:
-        return {"requeued": service.requeue_dead(session, request.app.state.clock.now())}
+        return {
+            "requeued": service.requeue_dead(
+                session, request.app.state.clock.now(), principal.subject
+            )
+        }

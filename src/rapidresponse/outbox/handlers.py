@@ -13,4 +13,8 @@ def default_handlers(hub: EventHub) -> dict[str, Handler]:
 
 def default_session_handlers() -> dict[str, SessionHandler]:
     """Topics whose handling changes the database (exactly once, in the delivery transaction)."""
-    return {}
+    from rapidresponse.playbooks import service as playbooks
+
+    handlers: dict[str, SessionHandler] = {}
+    handlers.update(playbooks.session_handlers())
+    return handlers

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from rapidresponse.audit import service as audit
 from rapidresponse.outbox.delivery import retry_delay
 from rapidresponse.outbox.model import OutboxMessage
 
@@ -134,12 +135,24 @@ def mark_failed(
     return message
 
 
-def requeue_dead(session: Session, now: datetime) -> int:
+def requeue_dead(session: Session, now: datetime, actor: str) -> int:
+    """Give every dead message a fresh set of attempts (audited: who retried what, when)."""
     dead = list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == DEAD)))
     for message in dead:
         message.status = PENDING
         message.attempts = 0
         message.available_at = now
+    if dead:
+        audit.record(
+            session,
+            actor=actor,
+            action="outbox.requeued",
+            entity_type="outbox",
+            entity_id="dead",
+            before={"dead": [m.id for m in dead]},
+            after={"pending": [m.id for m in dead]},
+            at=now,
+        )
     return len(dead)
 
 

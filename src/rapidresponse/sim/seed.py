@@ -17,7 +17,8 @@ from rapidresponse.incidents.schemas import (
     IncidentCreate,
     NoteIn,
     ParticipantIn,
-    TaskCreate,
+    TaskPatch,
+    TaskStatus,
     TransitionIn,
 )
 
@@ -76,21 +77,18 @@ def seed_demo_incidents(session: Session, principal: Principal, now: datetime) -
             ParticipantIn.model_validate({"user": user, "role": role}),
             now - timedelta(minutes=68),
         )
-    for title, owner, due in (
-        ("Preserve the original stream and first re-uploads as evidence", "lea.ops", 10),
-        ("Hash the video (PDQ/vPDQ) and share to the GIFCT hash database", "tom.eng", 30),
-        ("Act on the EU terrorist-content removal order within 1 hour", "jonas.legal", -5),
-        ("Draft holding statement for press", "mei.comms", 45),
-    ):
-        service.add_task(
-            session,
-            principal,
-            attack.key,
-            TaskCreate.model_validate(
-                {"title": title, "owner": owner, "due_at": now + timedelta(minutes=due)}
-            ),
-            now - timedelta(minutes=66),
-        )
+    # The playbook planned the work at declaration; the first steps are already done.
+    for task in service.tasks(session, principal, attack.key):
+        if task.playbook_step in ("stop-live-stream", "preserve-evidence", "exec-briefing"):
+            service.update_task(
+                session,
+                principal,
+                attack.key,
+                task.id,
+                TaskPatch(status=TaskStatus.DONE),
+                task.version,
+                now - timedelta(minutes=50),
+            )
     service.add_note(
         session,
         principal,

@@ -1,0 +1,306 @@
+"""Playbook use cases: the library, planning an incident, and what is next and what is late.
+
+Declaring an incident, or changing its severity or harm type, plans it (incidents.service
+calls ``plan_incident``): the playbook's tasks for the current severity are added with owners
+and due times, a durable reminder is set for each due time, the status-update cadence is
+set, and the functions the playbook escalates to are engaged through on-call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rapidresponse.auth.policy import Principal, Role
+from rapidresponse.errors import NotFound
+from rapidresponse.incidents import lifecycle
+from rapidresponse.incidents import service as incidents
+from rapidresponse.incidents.lifecycle import Status
+from rapidresponse.incidents.model import Incident, Task
+from rapidresponse.incidents.schemas import ParticipantRole, TaskStatus, TimelineKind
+from rapidresponse.incidents.severity import Severity
+from rapidresponse.incidents.taxonomy import HarmType
+from rapidresponse.outbox import service as outbox
+from rapidresponse.playbooks.durations import format_duration
+from rapidresponse.playbooks.loader import LIBRARY, load_directories
+from rapidresponse.playbooks.model import IncidentPlan
+from rapidresponse.playbooks.planner import Plan, blocked_steps, plan
+from rapidresponse.playbooks.schema import Playbook
+from rapidresponse.settings import get_settings
+
+log = logging.getLogger(__name__)
+TASK_DUE_TOPIC = "playbooks.task_due"
+_CLOSED = {TaskStatus.DONE.value, TaskStatus.CANCELLED.value}
+
+
+# ---------------------------------------------------------------- the library
+
+
+@lru_cache(maxsize=8)
+def _load(directories: tuple[str, ...]) -> tuple[Playbook, ...]:
+    return tuple(load_directories([Path(d) for d in directories]))
+
+
+def library_directories() -> tuple[str, ...]:
+    extra = [d for d in get_settings().playbook_dirs.split(":") if d.strip()]
+    return (str(LIBRARY), *extra)
+
+
+def library() -> list[Playbook]:
+    return list(_load(library_directories()))
+
+
+def get_playbook(playbook_id: str) -> Playbook:
+    for playbook in library():
+        if playbook.id == playbook_id:
+            return playbook
+    raise NotFound(f"no playbook {playbook_id!r}")
+
+
+def playbook_for(harm_type: HarmType | str) -> Playbook:
+    harm_type = HarmType(harm_type)
+    for playbook in library():
+        if playbook.harm_type is harm_type:
+            return playbook
+    raise NotFound(f"no playbook for harm type {harm_type.value}")
+
+
+# ---------------------------------------------------------------- planning
+
+
+def _task_due_key(task_id: int) -> str:
+    return f"task-due:{task_id}"
+
+
+def _current_plan(session: Session, incident_id: int) -> IncidentPlan | None:
+    return session.scalars(
+        select(IncidentPlan).where(IncidentPlan.incident_id == incident_id)
+    ).one_or_none()
+
+
+def plan_incident(
+    session: Session, principal: Principal, key: str, now: datetime, reason: str
+) -> Plan | None:
+    """Apply (or re-apply) the incident's playbook for its current severity; additive."""
+    incident = incidents.get_incident(session, principal, key)
+    if Status(incident.status) in lifecycle.FINAL:
+        return None
+    try:
+        playbook = playbook_for(incident.harm_type)
+    except NotFound:
+        log.warning("no playbook for %s; %s is not planned", incident.harm_type, incident.key)
+        return None
+    tasks = incidents.tasks(session, principal, key)
+    planned_steps = {t.playbook_step: t.status for t in tasks if t.playbook_step}
+    filled = {ParticipantRole(p.role) for p in incidents.participants(session, principal, key)}
+    result = plan(
+        playbook,
+        severity=Severity(incident.severity),
+        regions=set(incident.regions),
+        planned_steps=planned_steps,
+        filled_roles=filled,
+        now=now,
+    )
+
+    summary = (
+        f"Playbook {playbook.id} v{playbook.version} applied at {result.severity.value} "
+        f"({reason}): {len(result.new_tasks)} task(s) added, {len(result.kept_steps)} kept"
+    )
+    if result.open_roles:
+        summary += "; roles to fill: " + ", ".join(r.role.value for r in result.open_roles)
+    if result.no_longer_applicable:
+        summary += "; no longer required: " + ", ".join(result.no_longer_applicable)
+    created = incidents.add_planned_tasks(
+        session,
+        principal,
+        key,
+        [
+            incidents.PlannedTaskIn(t.step, t.title, t.description, t.owner_role, t.due_at)
+            for t in result.new_tasks
+        ],
+        summary,
+        {
+            "playbook": playbook.id,
+            "version": playbook.version,
+            "severity": result.severity,
+            "reason": reason,
+            "cadence": format_duration(result.cadence),
+            "open_roles": [r.role.value for r in result.open_roles],
+            "no_longer_required": result.no_longer_applicable,
+        },
+        now,
+    )
+    for task in created:
+        if task.due_at is not None:
+            outbox.schedule(
+                session,
+                TASK_DUE_TOPIC,
+                {"task_id": task.id, "incident": key},
+                due_at=task.due_at,
+                key=_task_due_key(task.id),
+                now=now,
+            )
+
+    dependencies = {t.id: list(t.after) for t in playbook.tasks if t.after}
+    record = _current_plan(session, incident.id)
+    engaged = sorted({f.value for rule in result.escalations for f in rule.engage})
+    if record is None:
+        record = IncidentPlan(incident_id=incident.id, replans=0)
+        session.add(record)
+    else:
+        record.replans += 1
+    record.playbook_id, record.playbook_version = playbook.id, playbook.version
+    record.severity, record.harm_type = result.severity.value, incident.harm_type
+    record.cadence_seconds = int(result.cadence.total_seconds())
+    record.dependencies = dependencies
+    record.open_roles = [r.role.value for r in result.open_roles]
+    record.engaged_functions = engaged
+    record.planned_at = now
+    session.flush()
+    _after_planning(session, principal, incident, result, now)
+    return result
+
+
+def _after_planning(
+    session: Session, principal: Principal, incident: Incident, result: Plan, now: datetime
+) -> None:
+    """Hand the plan's cadence to comms and its escalations to on-call, when they exist."""
+    try:
+        from rapidresponse.comms import service as comms
+    except ImportError:  # pragma: no cover - comms is part of the product
+        comms = None  # type: ignore[assignment]
+    if comms is not None and hasattr(comms, "schedule_cadence"):
+        comms.schedule_cadence(session, principal, incident.key, result.cadence, now)
+
+
+def fire_task_due(session: Session, payload: dict[str, Any], now: datetime) -> None:
+    """Outbox timer: a planned task reached its due time. Late work goes on the timeline."""
+    task = session.get(Task, int(payload["task_id"]))
+    if task is None or task.status in _CLOSED or task.due_at is None:
+        return
+    incident = session.get(Incident, task.incident_id)
+    if incident is None or Status(incident.status) in lifecycle.FINAL:
+        return
+    system = Principal(subject="rapidresponse", role=Role.ADMIN)
+    owner = task.owner or (f"role {task.owner_role} (unfilled)" if task.owner_role else "nobody")
+    incidents.record_event(
+        session,
+        system,
+        incident.key,
+        TimelineKind.REMINDER,
+        f"Task #{task.id} is overdue: {task.title} (owner {owner}, "
+        f"due {task.due_at.strftime('%H:%M UTC')})",
+        now,
+        {
+            "task_id": task.id,
+            "owner": task.owner,
+            "owner_role": task.owner_role,
+            "due_at": task.due_at,
+        },
+    )
+
+
+def session_handlers() -> dict[str, Any]:
+    return {TASK_DUE_TOPIC: fire_task_due}
+
+
+# ---------------------------------------------------------------- next actions
+
+
+@dataclass
+class ActionItem:
+    kind: str  # overdue | due_soon | blocked | open_role | update_due
+    incident: str
+    severity: str
+    title: str
+    due_at: datetime | None = None
+    owner: str | None = None
+    task_id: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class NextActions:
+    now: datetime
+    overdue: list[ActionItem] = field(default_factory=list)
+    due_soon: list[ActionItem] = field(default_factory=list)
+    blocked: list[ActionItem] = field(default_factory=list)
+    open_roles: list[ActionItem] = field(default_factory=list)
+    updates_due: list[ActionItem] = field(default_factory=list)
+
+
+def next_actions(
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    key: str | None = None,
+    horizon: timedelta = timedelta(hours=2),
+) -> NextActions:
+    """What is late, what is due soon, what is blocked, which roles are empty: most severe first."""
+    if key is not None:
+        chosen = [incidents.get_incident(session, principal, key)]
+    else:
+        chosen, _ = incidents.list_incidents(
+            session, principal, incidents.IncidentFilter(open_only=True), 10_000, 0
+        )
+    view = NextActions(now=now)
+    for incident in sorted(chosen, key=lambda i: (i.severity, i.detected_at)):
+        record = _current_plan(session, incident.id)
+        tasks = incidents.tasks(session, principal, incident.key)
+        statuses = {t.playbook_step: t.status for t in tasks if t.playbook_step}
+        after = {s: tuple(d) for s, d in (record.dependencies if record else {}).items()}
+        blocked = blocked_steps(after, statuses)
+        for task in tasks:
+            if task.status in _CLOSED:
+                continue
+            item = ActionItem(
+                kind="",
+                incident=incident.key,
+                severity=incident.severity,
+                title=task.title,
+                due_at=task.due_at,
+                owner=task.owner or (f"({task.owner_role})" if task.owner_role else None),
+                task_id=task.id,
+            )
+            if task.status == TaskStatus.BLOCKED.value or task.playbook_step in blocked:
+                waiting = [
+                    d
+                    for d in after.get(task.playbook_step or "", ())
+                    if statuses.get(d) not in _CLOSED
+                ]
+                item.kind, item.detail = (
+                    "blocked",
+                    ("waiting for " + ", ".join(waiting) if waiting else "marked blocked"),
+                )
+                view.blocked.append(item)
+            elif task.due_at is not None and task.due_at < now:
+                item.kind = "overdue"
+                item.detail = f"{format_duration(now - task.due_at)} late"
+                view.overdue.append(item)
+            elif task.due_at is not None and task.due_at <= now + horizon:
+                item.kind = "due_soon"
+                item.detail = f"in {format_duration(task.due_at - now)}"
+                view.due_soon.append(item)
+        if record is not None:
+            holders = {p.role for p in incidents.participants(session, principal, incident.key)}
+            for role in record.open_roles:
+                if role not in holders:
+                    view.open_roles.append(
+                        ActionItem(
+                            kind="open_role",
+                            incident=incident.key,
+                            severity=incident.severity,
+                            title=f"Fill the {role} role",
+                            detail="the playbook needs this role",
+                        )
+                    )
+    view.overdue.sort(key=lambda i: (i.severity, i.due_at or now))
+    view.due_soon.sort(key=lambda i: (i.due_at or now, i.severity))
+    return view
