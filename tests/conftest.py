@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +30,12 @@ from rapidresponse.models import metadata
 from rapidresponse.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Property tests judge behaviour, not speed: a loaded 2-core CI machine must not fail them.
+settings.register_profile(
+    "rapidresponse", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("rapidresponse")
 POSTGRES_URL = os.environ.get(
     "RR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

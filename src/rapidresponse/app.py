@@ -79,9 +79,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from rapidresponse.auth.api import router as auth_router
     from rapidresponse.incidents.api import router as incidents_router
     from rapidresponse.outbox.api import router as outbox_router
+    from rapidresponse.playbooks.api import router as playbooks_router
     from rapidresponse.web.pages import router as pages_router
 
-    for router in (incidents_router, auth_router, audit_router, outbox_router):
+    for router in (incidents_router, auth_router, audit_router, outbox_router, playbooks_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(pages_router)
 

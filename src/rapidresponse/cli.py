@@ -13,6 +13,8 @@ from rapidresponse.audit.cli import app as audit_app
 from rapidresponse.auth.cli import app as token_app
 from rapidresponse.cli_support import console, ctx, handle_errors
 from rapidresponse.incidents.cli import app as incident_app
+from rapidresponse.playbooks.cli import app as playbook_app
+from rapidresponse.playbooks.cli import next_ as next_actions
 
 app = typer.Typer(
     help="Rapid Response: command platform for Trust & Safety incident response.",
@@ -24,6 +26,8 @@ app.add_typer(incident_app, name="incident")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+app.add_typer(playbook_app, name="playbook")
+app.command("next")(next_actions)
 
 
 @db_app.command("upgrade")

@@ -7,6 +7,7 @@ each value's path to its line, so a pydantic error at ``tasks.3.due`` can be rep
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 from rapidresponse.playbooks.schema import Playbook
 
 Path_ = tuple[str | int, ...]
+_PATH_PREFIX = re.compile(r"^([a-z_]+(?:\.[a-z0-9_]+)*): (.*)$", re.DOTALL)
 LIBRARY = Path(__file__).parent / "library"
 
 
@@ -106,8 +108,12 @@ def parse_playbook(text: str, file: str) -> Playbook:
     except ValidationError as exc:
         issues = []
         for error in exc.errors():
-            loc = tuple(error["loc"])
+            loc: tuple[Any, ...] = tuple(error["loc"])
             message = str(error["msg"]).removeprefix("Value error, ")
+            located = _PATH_PREFIX.match(message) if not loc else None
+            if located:  # a cross-field check names the path it concerns
+                loc = tuple(int(p) if p.isdigit() else p for p in located[1].split("."))
+                message = located[2]
             issues.append(
                 PlaybookIssue(file, _line_for(loc, lines), ".".join(map(str, loc)), message)
             )

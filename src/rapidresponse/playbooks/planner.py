@@ -162,6 +162,7 @@ def blocked_steps(after: Mapping[str, tuple[str, ...]], statuses: Mapping[str, s
     return {
         step
         for step, deps in after.items()
-        if statuses.get(step) not in finished
+        if step in statuses
+        and statuses[step] not in finished
         and any(dep in statuses and statuses[dep] not in finished for dep in deps)
     }

@@ -186,22 +186,26 @@ class Playbook(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Playbook:
-        ids = [t.id for t in self.tasks]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"task ids must be unique; repeated: {', '.join(duplicates)}")
-        known = set(ids)
-        for task in self.tasks:
-            unknown = [a for a in task.after if a not in known]
+        # Cross-field errors start with the path they concern ("tasks.3.after: …") so the
+        # loader can point at the right line.
+        seen: dict[str, int] = {}
+        for index, task in enumerate(self.tasks):
+            if task.id in seen:
+                raise ValueError(f"tasks.{index}.id: task id {task.id!r} is already used by "
+                                 f"tasks.{seen[task.id]}")
+            seen[task.id] = index
+        for index, task in enumerate(self.tasks):
+            unknown = [a for a in task.after if a not in seen]
             if unknown:
                 raise ValueError(
-                    f"task {task.id} comes after unknown task(s): {', '.join(unknown)}"
+                    f"tasks.{index}.after: task {task.id} comes after unknown task(s): "
+                    f"{', '.join(unknown)}"
                 )
             if task.id in task.after:
-                raise ValueError(f"task {task.id} cannot come after itself")
+                raise ValueError(f"tasks.{index}.after: task {task.id} cannot come after itself")
         _check_acyclic({t.id: t.after for t in self.tasks})
         if not any(r.role is ParticipantRole.INCIDENT_COMMANDER for r in self.roles):
-            raise ValueError("a playbook must assemble an incident_commander")
+            raise ValueError("roles: a playbook must assemble an incident_commander")
         return self
 
 

@@ -33,6 +33,14 @@ from rapidresponse.playbooks.loader import LIBRARY, load_directories
 from rapidresponse.playbooks.model import IncidentPlan
 from rapidresponse.playbooks.planner import Plan, blocked_steps, plan
 from rapidresponse.playbooks.schema import Playbook
+from rapidresponse.playbooks.schemas import (
+    ActionItemOut,
+    IncidentPlanOut,
+    NextActionsOut,
+    PlannedTaskOut,
+    PlanOut,
+    PlaybookSummary,
+)
 from rapidresponse.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -304,3 +312,106 @@ def next_actions(
     view.overdue.sort(key=lambda i: (i.severity, i.due_at or now))
     view.due_soon.sort(key=lambda i: (i.due_at or now, i.severity))
     return view
+
+
+# ---------------------------------------------------------------- read models
+
+
+def summary_of(playbook: Playbook) -> PlaybookSummary:
+    from rapidresponse.playbooks.planner import applies
+
+    return PlaybookSummary(
+        id=playbook.id,
+        version=playbook.version,
+        harm_type=playbook.harm_type,
+        title=playbook.title,
+        reviewed=playbook.reviewed,
+        tasks=len(playbook.tasks),
+        tasks_by_severity={
+            s.value: sum(1 for t in playbook.tasks if applies(t.min_severity, s)) for s in Severity
+        },
+    )
+
+
+def plan_out(result: Plan) -> PlanOut:
+    return PlanOut(
+        playbook_id=result.playbook_id,
+        playbook_version=result.playbook_version,
+        severity=result.severity,
+        cadence=format_duration(result.cadence),
+        new_tasks=[
+            PlannedTaskOut(
+                step=t.step,
+                title=t.title,
+                owner_role=t.owner_role,
+                due_at=t.due_at,
+                category=t.category.value,
+                after=list(t.after),
+            )
+            for t in result.new_tasks
+        ],
+        kept_steps=result.kept_steps,
+        no_longer_applicable=result.no_longer_applicable,
+        roles_needed=[r.model_dump(mode="json") for r in result.roles_needed],
+        open_roles=[r.role.value for r in result.open_roles],
+        escalations=[e.model_dump(mode="json") for e in result.escalations],
+        containment=[c.model_dump(mode="json") for c in result.containment],
+        regulatory=[r.model_dump(mode="json") for r in result.regulatory],
+        exit_criteria=result.exit_criteria,
+    )
+
+
+def preview(playbook_id: str, severity: Severity, regions: list[str], now: datetime) -> Plan:
+    """The plan a new incident would get, without declaring one."""
+    return plan(
+        get_playbook(playbook_id),
+        severity=severity,
+        regions=set(regions),
+        planned_steps={},
+        filled_roles=set(),
+        now=now,
+    )
+
+
+def incident_plan(session: Session, principal: Principal, key: str) -> IncidentPlanOut:
+    incident = incidents.get_incident(session, principal, key)
+    record = _current_plan(session, incident.id)
+    if record is None:
+        raise NotFound(f"{incident.key} has no playbook plan")
+    return IncidentPlanOut(
+        incident=incident.key,
+        playbook_id=record.playbook_id,
+        playbook_version=record.playbook_version,
+        severity=Severity(record.severity),
+        cadence=format_duration(timedelta(seconds=record.cadence_seconds)),
+        open_roles=record.open_roles,
+        engaged_functions=record.engaged_functions,
+        planned_at=record.planned_at,
+        replans=record.replans,
+    )
+
+
+def next_actions_out(view: NextActions) -> NextActionsOut:
+    def items(values: list[ActionItem]) -> list[ActionItemOut]:
+        return [
+            ActionItemOut(
+                kind=v.kind,
+                incident=v.incident,
+                severity=Severity(v.severity),
+                title=v.title,
+                due_at=v.due_at,
+                owner=v.owner,
+                task_id=v.task_id,
+                detail=v.detail,
+            )
+            for v in values
+        ]
+
+    return NextActionsOut(
+        now=view.now,
+        overdue=items(view.overdue),
+        due_soon=items(view.due_soon),
+        blocked=items(view.blocked),
+        open_roles=items(view.open_roles),
+        updates_due=items(view.updates_due),
+    )
