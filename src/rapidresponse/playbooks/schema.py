@@ -191,8 +191,10 @@ class Playbook(BaseModel):
         seen: dict[str, int] = {}
         for index, task in enumerate(self.tasks):
             if task.id in seen:
-                raise ValueError(f"tasks.{index}.id: task id {task.id!r} is already used by "
-                                 f"tasks.{seen[task.id]}")
+                raise ValueError(
+                    f"tasks.{index}.id: task id {task.id!r} is already used by "
+                    f"tasks.{seen[task.id]}"
+                )
             seen[task.id] = index
         for index, task in enumerate(self.tasks):
             unknown = [a for a in task.after if a not in seen]
