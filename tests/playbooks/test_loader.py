@@ -9,6 +9,7 @@ import jsonschema_rs
 import pytest
 import yaml
 
+from rapidresponse.incidents.schemas import ParticipantRole
 from rapidresponse.playbooks.loader import LIBRARY, PlaybookError, load_directories, parse_playbook
 from rapidresponse.playbooks.schema import Playbook
 
@@ -157,3 +158,40 @@ def test_the_cli_validates_directories(tmp_path):
     assert f"{tmp_path / 'bad.yaml'}:19: tasks.0.due:" in result.output
     ok = CliRunner().invoke(app, ["playbook", "validate", str(LIBRARY)])
     assert ok.exit_code == 0, ok.output
+
+
+def test_region_typos_and_repeated_checks_are_caught():
+    with_regions = VALID.replace(
+        "exit_criteria:",
+        "regulatory:\n  - check: uk_osa_illegal_content\n    regions: [UK]\n    why: Law.\n"
+        "exit_criteria:",
+    )
+    with pytest.raises(PlaybookError, match="use GB for the United Kingdom"):
+        parse_playbook(with_regions, "raid.yaml")
+    repeated = VALID.replace(
+        "exit_criteria:",
+        "regulatory:\n  - check: eu_dsa_order\n    regions: [EU]\n    why: Law.\n"
+        "  - check: eu_dsa_order\n    regions: [DE]\n    why: Law.\nexit_criteria:",
+    )
+    with pytest.raises(PlaybookError) as caught:
+        parse_playbook(repeated, "raid.yaml")
+    assert caught.value.issues[0].field == "regulatory.1.check"
+    assert caught.value.issues[0].line == 32
+
+
+def test_every_harm_type_has_a_playbook_that_staffs_its_own_tasks():
+    from rapidresponse.incidents.severity import Severity
+    from rapidresponse.incidents.taxonomy import HarmType
+    from rapidresponse.playbooks.planner import applies
+
+    playbooks = load_directories([LIBRARY])
+    assert {p.harm_type for p in playbooks} == set(HarmType)
+    for playbook in playbooks:
+        for severity in Severity:
+            staffed = {r.role for r in playbook.roles if applies(r.min_severity, severity)}
+            owners = {t.owner_role for t in playbook.tasks if applies(t.min_severity, severity)}
+            if any(applies(c.min_severity, severity) for c in playbook.regulatory):
+                owners.add(ParticipantRole.LEGAL)
+            assert owners <= staffed, (playbook.id, severity, owners - staffed)
+            for task in playbook.tasks:
+                assert task.why.strip(), (playbook.id, task.id)

@@ -7,10 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from rapidresponse.auth.policy import Principal, Role, require
-from rapidresponse.errors import InvalidInput
 from rapidresponse.http import current_principal, unit_of_work
 from rapidresponse.incidents.severity import Severity
-from rapidresponse.incidents.validation import REGION_GROUPS, normalise_region
 from rapidresponse.playbooks import service
 from rapidresponse.playbooks.schema import Playbook
 from rapidresponse.playbooks.schemas import (
@@ -51,17 +49,8 @@ def preview(
     severity: Severity,
     region: Annotated[list[str], Query(min_length=1, max_length=100)],
 ) -> PlanOut:
-    regions: list[str] = []
-    for value in region:
-        if value.upper() in REGION_GROUPS:
-            regions.extend(REGION_GROUPS[value.upper()])
-            continue
-        try:
-            regions.append(normalise_region(value))
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
     return service.plan_out(
-        service.preview(playbook_id, severity, regions, request.app.state.clock.now())
+        service.preview(playbook_id, severity, region, request.app.state.clock.now())
     )
 
 

@@ -88,7 +88,7 @@ def preview(
     as_json: Json = False,
 ) -> None:
     """The tasks, roles and checks an incident would get."""
-    regions = [r.strip().upper() for v in region for r in v.split(",") if r.strip()]
+    regions = [r.strip() for v in region for r in v.split(",") if r.strip()]
     now = ctx().clock.now()
     result = service.plan_out(service.preview(playbook_id, severity, regions, now))
     if as_json:

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from rapidresponse.incidents.schemas import ParticipantRole
 from rapidresponse.incidents.severity import Severity
 from rapidresponse.incidents.taxonomy import HarmType
+from rapidresponse.incidents.validation import REGION_GROUPS, normalise_region
 from rapidresponse.playbooks.durations import parse_duration
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
@@ -27,6 +28,20 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 def _duration(value: str) -> str:
     parse_duration(value)
     return value
+
+
+def _region_codes(values: list[str]) -> list[str]:
+    """ISO 3166-1 alpha-2 codes or a group (EU, EEA); a typo such as UK would never match."""
+    out = []
+    for value in values:
+        if value.upper() in REGION_GROUPS:
+            out.append(value.upper())
+        else:
+            out.append(normalise_region(value))
+    return out
+
+
+RegionCodes = Annotated[list[str], AfterValidator(_region_codes)]
 
 
 Duration = Annotated[
@@ -115,7 +130,7 @@ class TaskStep(BaseModel):
     min_severity: Severity = Severity.SEV3
     category: TaskCategory
     after: list[Slug] = Field(default_factory=list, description="Steps that must be done first")
-    regions: list[str] = Field(
+    regions: RegionCodes = Field(
         default_factory=list, description="Only when the incident affects one of these regions"
     )
 
@@ -146,7 +161,7 @@ class RegulatoryStep(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     check: RegulatoryCheck
-    regions: list[str] = Field(min_length=1, description="ISO 3166-1 alpha-2 codes, EU or EEA")
+    regions: RegionCodes = Field(min_length=1, description="ISO 3166-1 alpha-2 codes, EU or EEA")
     min_severity: Severity = Severity.SEV3
     due: Duration = Field(default="1h", description="When the check itself must be done")
     why: Text
@@ -206,6 +221,14 @@ class Playbook(BaseModel):
             if task.id in task.after:
                 raise ValueError(f"tasks.{index}.after: task {task.id} cannot come after itself")
         _check_acyclic({t.id: t.after for t in self.tasks})
+        checks: dict[str, int] = {}
+        for index, step in enumerate(self.regulatory):
+            if step.check.value in checks:
+                raise ValueError(
+                    f"regulatory.{index}.check: {step.check.value} is already listed at "
+                    f"regulatory.{checks[step.check.value]}; list its regions once"
+                )
+            checks[step.check.value] = index
         if not any(r.role is ParticipantRole.INCIDENT_COMMANDER for r in self.roles):
             raise ValueError("roles: a playbook must assemble an incident_commander")
         return self

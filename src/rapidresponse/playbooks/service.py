@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapidresponse.auth.policy import Principal, Role
-from rapidresponse.errors import NotFound
+from rapidresponse.errors import InvalidInput, NotFound
 from rapidresponse.incidents import lifecycle
 from rapidresponse.incidents import service as incidents
 from rapidresponse.incidents.lifecycle import Status
@@ -27,6 +27,7 @@ from rapidresponse.incidents.model import Incident, Task
 from rapidresponse.incidents.schemas import ParticipantRole, TaskStatus, TimelineKind
 from rapidresponse.incidents.severity import Severity
 from rapidresponse.incidents.taxonomy import HarmType
+from rapidresponse.incidents.validation import REGION_GROUPS, normalise_region
 from rapidresponse.outbox import service as outbox
 from rapidresponse.playbooks.durations import format_duration
 from rapidresponse.playbooks.loader import LIBRARY, load_directories
@@ -362,11 +363,20 @@ def plan_out(result: Plan) -> PlanOut:
 
 
 def preview(playbook_id: str, severity: Severity, regions: list[str], now: datetime) -> Plan:
-    """The plan a new incident would get, without declaring one."""
+    """The plan a new incident would get, without declaring one (EU and EEA expand)."""
+    codes: set[str] = set()
+    for value in regions:
+        if value.strip().upper() in REGION_GROUPS:
+            codes |= REGION_GROUPS[value.strip().upper()]
+            continue
+        try:
+            codes.add(normalise_region(value))
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
     return plan(
         get_playbook(playbook_id),
         severity=severity,
-        regions=set(regions),
+        regions=codes,
         planned_steps={},
         filled_roles=set(),
         now=now,
