@@ -12,7 +12,7 @@ from rapidresponse import __version__
 from rapidresponse.clock import Clock, SystemClock
 from rapidresponse.db import make_engine, make_session_factory
 from rapidresponse.events import EventHub
-from rapidresponse.http import install_problem_handlers
+from rapidresponse.http import install_input_guards, install_problem_handlers
 from rapidresponse.outbox.handlers import default_handlers, default_session_handlers
 from rapidresponse.outbox.worker import InProcessWorker, OutboxWorker
 from rapidresponse.settings import Settings, get_settings
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock
     app.state.hub = hub
     install_problem_handlers(app)
+    install_input_guards(app)
 
     from rapidresponse.audit.api import router as audit_router
     from rapidresponse.auth.api import router as auth_router

@@ -48,6 +48,26 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def install_input_guards(app: FastAPI) -> None:
+    """Refuse NUL characters in paths and query strings before any route sees them
+    (request bodies are checked by inputs.Input)."""
+
+    @app.middleware("http")
+    async def _no_nul(request: Request, call_next: Any) -> Any:
+        path = request.scope.get("path", "")
+        if "\x00" in path or any(
+            "\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()
+        ):
+            return problem(
+                422,
+                "Invalid input",
+                "the URL cannot contain NUL characters",
+                "validation-error",
+                path.replace("\x00", "\\0"),
+            )
+        return await call_next(request)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:

@@ -175,7 +175,13 @@ def test_impact_change_recomputes_severity_and_records_it(client, headers):
             f"/api/v1/incidents/{body['key']}/timeline", headers=headers(Role.VIEWER)
         ).json()
     ]
-    assert kinds == ["declared", "updated", "severity_changed"]
+    assert kinds == [
+        "declared",
+        "playbook_planned",
+        "updated",
+        "severity_changed",
+        "playbook_planned",
+    ]
 
 
 def test_lifecycle_through_to_closed_keeps_times(client, headers, clock):
@@ -427,3 +433,37 @@ def test_declarer_keeps_sight_of_a_restricted_incident_they_hand_to_a_commander(
         client.get(f"/api/v1/incidents/{body['key']}", headers=headers(Role.VIEWER)).status_code
         == 404
     )
+
+
+def test_nul_characters_are_refused_everywhere_with_a_422(client, headers):
+    key = declare(client, headers)["key"]
+    h = headers(IM)
+    cases = [
+        client.post("/api/v1/incidents", json=incident_body(title="bad\x00title"), headers=h),
+        client.post(f"/api/v1/incidents/{key}/timeline", json={"text": "a\x00b"}, headers=h),
+        client.patch(
+            f"/api/v1/incidents/{key}", json={"summary": "x\x00"}, headers=h | {"If-Match": '"1"'}
+        ),
+        client.get("/api/v1/incidents?q=a%00b", headers=h),
+        client.get("/api/v1/incidents/INC%00X", headers=h),
+    ]
+    for response in cases:
+        assert response.status_code == 422, (response.request.url, response.text)
+        assert "NUL" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/tokens/2147483648", "/api/v1/tokens/9223372036854775808"]
+)
+def test_ids_beyond_the_database_range_are_a_422_not_a_crash(client, headers, path):
+    assert client.delete(path, headers=headers(Role.ADMIN)).status_code == 422
+
+
+def test_unknown_row_ids_are_a_404(client, headers):
+    key = declare(client, headers)["key"]
+    r = client.patch(
+        f"/api/v1/incidents/{key}/tasks/2147483647",
+        json={"status": "done"},
+        headers=headers(IM) | {"If-Match": '"1"'},
+    )
+    assert r.status_code == 404

@@ -11,6 +11,7 @@ from rapidresponse.auth.model import ApiToken
 from rapidresponse.auth.policy import Principal, Role, require
 from rapidresponse.auth.schemas import Me, TokenCreate, TokenIssued, TokenOut
 from rapidresponse.http import current_principal, unit_of_work
+from rapidresponse.inputs import RowId
 
 router = APIRouter(tags=["auth"])
 Auth = Annotated[Principal, Depends(current_principal)]
@@ -65,7 +66,7 @@ def issue(request: Request, principal: Auth, body: TokenCreate) -> TokenIssued:
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, summary="Revoke an API token")
-def revoke(request: Request, principal: Auth, token_id: int) -> TokenOut:
+def revoke(request: Request, principal: Auth, token_id: RowId) -> TokenOut:
     require(principal, Role.ADMIN, "revoking API tokens")
     with unit_of_work(request) as session:
         return token_out(

@@ -30,6 +30,7 @@ from rapidresponse.incidents.schemas import (
 from rapidresponse.incidents.severity import Severity
 from rapidresponse.incidents.taxonomy import HARM_TYPES, HarmType
 from rapidresponse.incidents.validation import normalise_region
+from rapidresponse.inputs import RowId
 
 router = APIRouter(tags=["incidents"])
 Auth = Annotated[Principal, Depends(current_principal)]
@@ -239,7 +240,7 @@ def add_participant(
     summary="Release a person from a role (kept in history)",
 )
 def remove_participant(
-    request: Request, principal: Auth, key: str, participant_id: int
+    request: Request, principal: Auth, key: str, participant_id: RowId
 ) -> ParticipantOut:
     with unit_of_work(request) as session:
         return service.participant_out(
@@ -282,7 +283,7 @@ def patch_task(
     response: Response,
     principal: Auth,
     key: str,
-    task_id: int,
+    task_id: RowId,
     body: TaskPatch,
     if_match: IfMatch = None,
 ) -> TaskOut:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
@@ -28,6 +27,7 @@ from rapidresponse.incidents.validation import (
     normalise_tag,
     unique,
 )
+from rapidresponse.inputs import Input
 
 MAX_TITLE = 200
 MAX_SUMMARY = 20_000
@@ -105,8 +105,8 @@ class TimelineKind(StrEnum):
     REMINDER = "reminder"
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(Input):
+    """Incident inputs: unknown fields and NUL characters are rejected (see inputs.Input)."""
 
 
 # Fields a PATCH may explicitly set to null (to clear them); any other null is an error.
