@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             runner = InProcessWorker(
                 OutboxWorker(
                     session_factory,
-                    default_handlers(hub),
+                    default_handlers(hub, factory=session_factory, settings=settings, clock=clock),
                     clock,
                     session_handlers=default_session_handlers(),
                     max_attempts=settings.outbox_max_attempts,
@@ -78,13 +78,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     from rapidresponse.audit.api import router as audit_router
     from rapidresponse.auth.api import router as auth_router
+    from rapidresponse.comms.api import router as comms_router
     from rapidresponse.incidents.api import router as incidents_router
+    from rapidresponse.oncall.api import router as oncall_router
     from rapidresponse.outbox.api import router as outbox_router
     from rapidresponse.playbooks.api import router as playbooks_router
     from rapidresponse.web.pages import router as pages_router
 
     for router in (incidents_router, auth_router, audit_router, outbox_router, playbooks_router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(oncall_router, prefix="/api/v1")
+    app.include_router(comms_router, prefix="/api/v1")
     app.include_router(pages_router)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database check")

@@ -12,7 +12,9 @@ import typer
 from rapidresponse.audit.cli import app as audit_app
 from rapidresponse.auth.cli import app as token_app
 from rapidresponse.cli_support import console, ctx, handle_errors
+from rapidresponse.comms.cli import app as comms_app
 from rapidresponse.incidents.cli import app as incident_app
+from rapidresponse.oncall.cli import app as oncall_app
 from rapidresponse.playbooks.cli import app as playbook_app
 from rapidresponse.playbooks.cli import next_ as next_actions
 
@@ -26,6 +28,8 @@ app.add_typer(incident_app, name="incident")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+app.add_typer(comms_app, name="comms")
+app.add_typer(oncall_app, name="oncall")
 app.add_typer(playbook_app, name="playbook")
 app.command("next")(next_actions)
 
@@ -92,7 +96,7 @@ def worker(
     c = ctx()
     runner = OutboxWorker(
         c.factory,
-        default_handlers(EventHub()),
+        default_handlers(EventHub(), factory=c.factory, settings=c.settings, clock=c.clock),
         c.clock,
         session_handlers=default_session_handlers(),
         max_attempts=c.settings.outbox_max_attempts,

@@ -96,15 +96,22 @@ def test_update_status_severity_note_task_participant(rr):
         "--due",
         "2026-11-25T12:00:00+00:00",
     )
-    rr("incident", "task", "update", key, "1", "--status", "done")
+    tasks = json.loads(rr("incident", "task", "list", key, "--json").stdout)
+    manual = next(t for t in tasks if t["title"] == "Age-gate challenge hashtag")
+    assert manual["playbook_step"] is None
+    rr("incident", "task", "update", key, str(manual["id"]), "--status", "done")
     rr("incident", "participant", "add", key, "carol", "communications")
     shown = json.loads(rr("incident", "show", key, "--json").stdout)
     assert shown["incident"]["status"] == "triaged"
     assert shown["incident"]["severity"]["level"] == "SEV0"
-    assert shown["tasks"][0]["status"] == "done"
+    by_id = {t["id"]: t for t in shown["tasks"]}
+    assert by_id[manual["id"]]["status"] == "done"
     assert {p["user"] for p in shown["participants"]} == {"alice", "carol"}
     kinds = [e["kind"] for e in shown["timeline"]]
-    assert kinds == [
+    # Planned at declaration (SEV1) and re-planned when major press made it SEV0; the
+    # override to SEV0 changed nothing, so nothing was re-planned.
+    assert kinds.count("playbook_planned") == 2
+    assert [k for k in kinds if k != "playbook_planned"] == [
         "declared",
         "updated",
         "severity_changed",

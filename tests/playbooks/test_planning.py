@@ -215,3 +215,15 @@ def test_next_from_the_cli(db, app_settings, clock, client, headers):
     assert view["overdue"][0]["incident"] == "INC-2026-0001"
     assert "OVERDUE" in human.output
     assert T0  # the scenario starts at the shared T0
+
+
+def test_next_actions_shows_when_the_status_update_is_due(client, headers, clock):
+    key = declare(client, headers)["key"]  # SEV1: the playbook's cadence is one hour
+    clock.advance(timedelta(minutes=30))
+    view = client.get(f"/api/v1/incidents/{key}/next-actions", headers=headers(IM)).json()
+    assert [(i["title"], i["detail"]) for i in view["updates_due"]] == [
+        ("Send the stakeholder status update", "in 30m")
+    ]
+    clock.advance(timedelta(minutes=31))
+    view = client.get(f"/api/v1/incidents/{key}/next-actions", headers=headers(IM)).json()
+    assert view["updates_due"][0]["detail"] == "1m late"

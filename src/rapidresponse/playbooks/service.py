@@ -180,13 +180,10 @@ def plan_incident(
 def _after_planning(
     session: Session, principal: Principal, incident: Incident, result: Plan, now: datetime
 ) -> None:
-    """Hand the plan's cadence to comms and its escalations to on-call, when they exist."""
-    try:
-        from rapidresponse.comms import service as comms
-    except ImportError:  # pragma: no cover - comms is part of the product
-        comms = None  # type: ignore[assignment]
-    if comms is not None and hasattr(comms, "schedule_cadence"):
-        comms.schedule_cadence(session, principal, incident.key, result.cadence, now)
+    """Hand the plan's status-update cadence to comms."""
+    from rapidresponse.comms import service as comms  # comms builds on incidents too
+
+    comms.schedule_cadence(session, principal, incident.key, result.cadence, now)
 
 
 def fire_task_due(session: Session, payload: dict[str, Any], now: datetime) -> None:
@@ -259,6 +256,8 @@ def next_actions(
         chosen, _ = incidents.list_incidents(
             session, principal, incidents.IncidentFilter(open_only=True), 10_000, 0
         )
+    from rapidresponse.comms import service as comms
+
     view = NextActions(now=now)
     for incident in sorted(chosen, key=lambda i: (i.severity, i.detected_at)):
         record = _current_plan(session, incident.id)
@@ -297,6 +296,23 @@ def next_actions(
                 item.kind = "due_soon"
                 item.detail = f"in {format_duration(task.due_at - now)}"
                 view.due_soon.append(item)
+        update_due = comms.next_update_due_at(session, principal, incident.key)
+        if update_due is not None and update_due <= now + horizon:
+            late = update_due < now
+            view.updates_due.append(
+                ActionItem(
+                    kind="update_due",
+                    incident=incident.key,
+                    severity=incident.severity,
+                    title="Send the stakeholder status update",
+                    due_at=update_due,
+                    detail=(
+                        f"{format_duration(now - update_due)} late"
+                        if late
+                        else f"in {format_duration(update_due - now)}"
+                    ),
+                )
+            )
         if record is not None:
             holders = {p.role for p in incidents.participants(session, principal, incident.key)}
             for role in record.open_roles:
@@ -312,6 +328,7 @@ def next_actions(
                     )
     view.overdue.sort(key=lambda i: (i.severity, i.due_at or now))
     view.due_soon.sort(key=lambda i: (i.due_at or now, i.severity))
+    view.updates_due.sort(key=lambda i: (i.due_at or now, i.severity))
     return view
 
 
