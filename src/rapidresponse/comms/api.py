@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from rapidresponse.auth.policy import Principal
 from rapidresponse.comms import service
@@ -23,13 +23,14 @@ from rapidresponse.comms.schemas import (
 from rapidresponse.comms.templates import UpdateKind
 from rapidresponse.errors import NotFound
 from rapidresponse.http import current_principal, etag, parse_if_match, unit_of_work
+from rapidresponse.inputs import RowId
 
 router = APIRouter(tags=["comms"])
 Auth = Annotated[Principal, Depends(current_principal)]
 IfMatch = Annotated[
     str | None, Header(description="The ETag you read; the step fails if the update changed")
 ]
-UpdateId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+UpdateId = RowId
 UPDATES = "/incidents/{key}/comms/updates"
 ONE = UPDATES + "/{update_id}"
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from rapidresponse.comms.approvals import ApprovalFunction, Decision, UpdateStatus
 from rapidresponse.comms.channels import Channel, DeliveryStatus, normalise_target
 from rapidresponse.comms.templates import MAX_TITLE, UpdateKind
+from rapidresponse.inputs import Input
 
 MAX_BODY = 50_000
 MAX_RECIPIENTS = 50
@@ -20,8 +21,8 @@ Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_0
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2_000)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(Input):
+    """Comms inputs: unknown fields and NUL characters are refused (see inputs.Input)."""
 
 
 class Recipient(Strict):

@@ -17,6 +17,7 @@ from rapidresponse.errors import InvalidInput
 from rapidresponse.http import current_principal, unit_of_work
 from rapidresponse.incidents.severity import Severity
 from rapidresponse.incidents.taxonomy import HarmType
+from rapidresponse.inputs import RowId
 from rapidresponse.oncall import service
 from rapidresponse.oncall.escalation import PageStatus
 from rapidresponse.oncall.schemas import (
@@ -52,7 +53,7 @@ from rapidresponse.oncall.schemas import (
 
 router = APIRouter(tags=["oncall"])
 Auth = Annotated[Principal, Depends(current_principal)]
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Id = RowId
 Ref = Annotated[str, Path(max_length=120, description="Slug or numeric id")]
 HandlePath = Annotated[str, Path(max_length=120)]
 At = Annotated[datetime | None, Query(description="Instant, with zone (default: now)")]

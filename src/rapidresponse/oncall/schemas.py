@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
@@ -27,6 +26,7 @@ from rapidresponse.incidents.schemas import Handle
 from rapidresponse.incidents.severity import Severity
 from rapidresponse.incidents.taxonomy import HarmType
 from rapidresponse.incidents.validation import REGION_GROUPS, normalise_region
+from rapidresponse.inputs import Input
 from rapidresponse.oncall import days_off
 from rapidresponse.oncall.coverage import WEEKDAYS, Source
 from rapidresponse.oncall.escalation import PageStatus
@@ -85,27 +85,8 @@ Day = Annotated[date, AfterValidator(_in_range)]
 Instant = Annotated[datetime, AfterValidator(_instant)]
 
 
-def _no_nul(value: Any, where: str = "input") -> None:
-    """PostgreSQL text cannot hold NUL; refuse it as bad input, not a server error."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError(f"{where}: text may not contain NUL characters")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _no_nul(k, where)
-            _no_nul(v, f"{k}")
-    elif isinstance(value, list | tuple):
-        for v in value:
-            _no_nul(v, where)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_nul(cls, data: Any) -> Any:
-        _no_nul(data)
-        return data
+class Strict(Input):
+    """On-call inputs: unknown fields and NUL characters are refused (see inputs.Input)."""
 
 
 class Patch(Strict):

@@ -1254,6 +1254,42 @@ def delete_rule(session: Session, principal: Principal, rule_id: int, now: datet
     return out
 
 
+def _function_engagements(
+    session: Session, functions: Sequence[str], already: Sequence[routing.Engagement]
+) -> list[routing.Engagement]:
+    """Teams a playbook escalates to by function, unless routing already engaged them."""
+    if not functions:
+        return []
+    engaged = {e.team for e in already}
+    policies = {p.id: p.slug for p in session.scalars(select(EscalationPolicy))}
+    out = []
+    for team in session.scalars(
+        select(Team).where(Team.function.in_(list(functions))).order_by(Team.slug)
+    ):
+        if team.slug in engaged or team.escalation_policy_id not in policies:
+            continue
+        out.append(
+            routing.Engagement(
+                team=team.slug,
+                escalation_policy=policies[team.escalation_policy_id],
+                rules=(),
+                reasons=(f"the playbook escalates to {team.function}",),
+            )
+        )
+    return out
+
+
+def on_call_for_function(session: Session, function: str, at: datetime) -> str | None:
+    """Who is on call now for a function (its first team with a schedule), if anyone."""
+    for team in session.scalars(select(Team).where(Team.function == function).order_by(Team.slug)):
+        if team.schedule_id is None:
+            continue
+        person = who_is_on_call(session, str(team.schedule_id), at).person
+        if person:
+            return person
+    return None
+
+
 def _route(
     session: Session, harm_type: str, severity: Severity, regions: Sequence[str]
 ) -> list[routing.Engagement]:
@@ -1834,13 +1870,19 @@ def incident_dedup_key(incident_key: str, policy_id: int) -> str:
 
 
 def engage_for_incident(
-    session: Session, principal: Principal, incident_key: str, now: datetime
+    session: Session,
+    principal: Principal,
+    incident_key: str,
+    now: datetime,
+    functions: Sequence[str] = (),
 ) -> EngageOut:
     """Route an incident and page each matching escalation policy once.
 
-    Called when an incident is declared or re-planned. Idempotent per incident and policy: a
-    policy this incident has already paged (whatever that page's state) is reported, not
-    paged again, so re-planning never pages twice.
+    Called when an incident is declared or re-planned. ``functions`` are the functions the
+    incident's playbook escalates to at its severity: every team of such a function that has
+    an escalation policy is engaged too, alongside what the routing rules pick. Idempotent
+    per incident and policy: a policy this incident has already paged (whatever that page's
+    state) is reported, not paged again, so re-planning never pages twice.
     """
     require(principal, Role.RESPONDER, "engaging on-call for an incident")
     if not _INCIDENT_KEY.match(incident_key):
@@ -1848,6 +1890,7 @@ def engage_for_incident(
     incident = incidents.get_incident(session, principal, incident_key)
     severity = Severity(incident.severity)
     engagements = _route(session, incident.harm_type, severity, incident.regions)
+    engagements += _function_engagements(session, functions, engagements)
     pages: list[PageRef] = []
     for slug in routing.policies_to_page(engagements):
         policy = get_policy(session, slug)

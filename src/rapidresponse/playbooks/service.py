@@ -24,7 +24,12 @@ from rapidresponse.incidents import lifecycle
 from rapidresponse.incidents import service as incidents
 from rapidresponse.incidents.lifecycle import Status
 from rapidresponse.incidents.model import Incident, Task
-from rapidresponse.incidents.schemas import ParticipantRole, TaskStatus, TimelineKind
+from rapidresponse.incidents.schemas import (
+    ParticipantIn,
+    ParticipantRole,
+    TaskStatus,
+    TimelineKind,
+)
 from rapidresponse.incidents.severity import Severity
 from rapidresponse.incidents.taxonomy import HarmType
 from rapidresponse.incidents.validation import REGION_GROUPS, normalise_region
@@ -180,9 +185,29 @@ def plan_incident(
 def _after_planning(
     session: Session, principal: Principal, incident: Incident, result: Plan, now: datetime
 ) -> None:
-    """Hand the plan's status-update cadence to comms."""
-    from rapidresponse.comms import service as comms  # comms builds on incidents too
+    """Staff the plan, page whom it escalates to, and hand its cadence to comms.
 
+    The planner acts for the person whose change triggered it; staffing and paging are the
+    playbook's decisions, so they run with the rights they need and are recorded under
+    that person's name.
+    """
+    from rapidresponse.comms import service as comms  # comms and on-call build on incidents
+    from rapidresponse.oncall import service as oncall
+
+    planner = Principal(subject=principal.subject, role=Role.ADMIN)
+    for step in result.open_roles:
+        person = oncall.on_call_for_function(session, step.function.value, now)
+        if person is None:
+            continue
+        incidents.add_participant(
+            session,
+            planner,
+            incident.key,
+            ParticipantIn(user=person, role=step.role),
+            now,
+        )
+    functions = sorted({f.value for rule in result.escalations for f in rule.engage})
+    oncall.engage_for_incident(session, planner, incident.key, now, functions)
     comms.schedule_cadence(session, principal, incident.key, result.cadence, now)
 
 
