@@ -16,11 +16,14 @@ everyone who is neither a current participant nor an admin.
 Speed: the matrix is a few hundred requests per backend, and emptying every table before each
 test (the `db` fixture) costs more than the requests themselves on PostgreSQL. So this module
 empties the database once per backend (`api`, module scope) and every test builds the fresh
-rows its own requests touch: tests share tokens and the audit log, never an incident.
+rows its own requests touch: tests share tokens, the audit log and the on-call directory
+(each test's people, schedules, policies, teams and rules have names of their own), never an
+incident or a row another test's requests touch.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -48,7 +51,8 @@ UNKNOWN_TOKEN = "unknown-token"
 CALLERS: list[Role | str] = [ANONYMOUS, UNKNOWN_TOKEN, *ROLES]
 # Same format as real keys; never declared in this module.
 MISSING_KEY = "INC-2026-9999"
-READS = ("", "/timeline", "/tasks", "/participants")
+# Incident-scoped reads that answer 200 on any incident the caller may see.
+READS = ("", "/timeline", "/tasks", "/participants", "/plan", "/next-actions", "/comms/updates")
 
 
 # ---------------------------------------------------------------- shared environment
@@ -58,6 +62,9 @@ READS = ("", "/timeline", "/tasks", "/participants")
 class Api:
     client: TestClient
     tokens: dict[Role, str]
+    # A responder who is no test principal, to give a statement the PR approval that an
+    # admin's Legal approval completes (nobody may approve as both).
+    pr_lead: str
 
     def headers(self, role: Role) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -100,20 +107,82 @@ def api(engine: Engine) -> Iterator[Api]:
             )[1]
             for role, principal in PRINCIPALS.items()
         }
+        pr_lead = auth_service.issue_token(
+            session,
+            name="pr lead token",
+            subject=PR_LEAD,
+            role=Role.RESPONDER,
+            actor="test-setup",
+            now=clock.now(),
+        )[1]
     settings = Settings(
         database_url=engine.url.render_as_string(hide_password=False), worker_mode="off"
     )
     with TestClient(create_app(settings, clock)) as client:
-        yield Api(client, tokens)
+        yield Api(client, tokens, pr_lead)
 
 
 # ---------------------------------------------------------------- rows the paths point at
 
+# Path parameters whose name alone does not say which row they point at.
+PARAMETER_ROWS = {
+    ("people", "handle"): "person",
+    ("teams", "slug"): "team",
+    ("schedules", "ref"): "schedule",
+    ("escalation-policies", "ref"): "policy",
+}
+# A status update in the state a comms step needs: an internal update (a draft), or an
+# external statement that is a draft, awaiting approval, or approved by PR and Legal.
+UPDATE_STATES = ("internal_update", "draft_statement", "pending_statement", "approved_statement")
+# Every test principal holds the incident's Legal role, so only their API role decides who
+# may approve or reject a statement (an admin may without it).
+LEGAL_ROLE = "legal_role"
+# The incident has an update cadence.
+CADENCE = "cadence"
+# Rows a row needs before it can be made.
+DEPENDS = {
+    "schedule": {"person"},
+    "policy": {"schedule"},
+    "team": {"schedule"},
+    "rule_id": {"team"},
+    "override_id": {"schedule", "person"},
+    "page_id": {"policy"},
+    **{state: {"key"} for state in UPDATE_STATES},
+    LEGAL_ROLE: {"key"},
+    CADENCE: {"key"},
+}
+PR_LEAD = "pr-lead"
+_SERIAL = itertools.count(1)
+
+
+def _placeholders(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return set(re.findall(r"{(\w+)}", value))
+    if isinstance(value, dict):
+        return set().union(*map(_placeholders, value.values()))
+    if isinstance(value, list | tuple):
+        return set().union(*map(_placeholders, value))
+    return set()
+
+
+def _closure(needs: set[str]) -> frozenset[str]:
+    todo, done = set(needs), set()
+    while todo:
+        need = todo.pop()
+        done.add(need)
+        todo |= DEPENDS.get(need, set()) - done
+    return frozenset(done)
+
 
 @dataclass
 class World:
-    """Real rows the path templates resolve to, built through the API as an admin."""
+    """Real rows the path templates (and request bodies) resolve to, built as an admin.
 
+    On-call rows are named after `uniq`, which no other world shares: tests share the
+    directory of people, schedules, policies, teams and rules, never a row of it.
+    """
+
+    uniq: str = ""
     key: str | None = None
     incident_version: int | None = None
     task_id: int | None = None
@@ -121,54 +190,150 @@ class World:
     participant_id: int | None = None
     token_id: int | None = None
     playbook_id: str | None = None
+    person: str | None = None
+    schedule: str | None = None
+    policy: str | None = None
+    team: str | None = None
+    rule_id: int | None = None
+    override_id: int | None = None
+    page_id: int | None = None
+    # (id, version) of a status update in each state built, see UPDATE_STATES.
+    updates: dict[str, tuple[int, int]] = field(default_factory=dict)
 
-    def path(self, template: str) -> str:
-        return template.format(**{k: v for k, v in self.__dict__.items() if v is not None})
+    def values(self, update: str | None = None) -> dict[str, Any]:
+        values = {k: v for k, v in self.__dict__.items() if v is not None}
+        if update is not None:
+            values["update_id"] = self.updates[update][0]
+        return values
+
+    def path(self, template: str, update: str | None = None) -> str:
+        values = self.values(update)
+
+        def value(match: re.Match[str]) -> str:
+            collection, name = match.groups()
+            return f"{collection}/{values[PARAMETER_ROWS.get((collection, name), name)]}"
+
+        return re.sub(r"([\w-]+)/{(\w+)}", value, template)
+
+    def fill(self, value: Any) -> Any:
+        """A request body or query with its {placeholders} replaced by this world's rows."""
+        if isinstance(value, str):
+            return value.format_map(self.values())
+        if isinstance(value, dict):
+            return {k: self.fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v) for v in value]
+        return value
+
+
+def _schedule_body(slug: str, person: str) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "name": f"Schedule {slug}",
+        "layers": [
+            {
+                "name": "all",
+                "position": 0,
+                "participants": [person],
+                "timezone": "Europe/Dublin",
+                "starts_on": "2026-01-05",
+            }
+        ],
+    }
+
+
+def _policy_body(slug: str, schedule: str) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "name": f"Policy {slug}",
+        "levels": [{"targets": [{"schedule": schedule}]}],
+    }
 
 
 def build_world(api: Api, needs: frozenset[str], **declare: Any) -> World:
-    client, admin, world = api.client, api.admin, World()
+    client, admin, world = api.client, api.admin, World(uniq=f"m{next(_SERIAL)}")
+    needs = _closure(set(needs))
+    name = f"matrix-{world.uniq}"
+
+    def post(path: str, body: dict[str, Any] | None, auth: dict[str, str] = admin) -> Any:
+        response = client.post(API + path, json=body, headers=auth)
+        assert response.status_code in (200, 201), f"POST {path}: {response.text}"
+        return response.json()
+
     if "key" in needs:
-        response = client.post(f"{API}/incidents", json=incident_body(**declare), headers=admin)
-        assert response.status_code == 201, response.text
-        world.key = response.json()["key"]
+        world.key = post("/incidents", incident_body(**declare))["key"]
     if "task_id" in needs:
-        response = client.post(
-            f"{API}/incidents/{world.key}/tasks",
-            json={"title": "Collect re-upload hashes"},
-            headers=admin,
-        )
-        assert response.status_code == 201, response.text
-        world.task_id, world.task_version = response.json()["id"], response.json()["version"]
+        task = post(f"/incidents/{world.key}/tasks", {"title": "Collect re-upload hashes"})
+        world.task_id, world.task_version = task["id"], task["version"]
     if "participant_id" in needs:
-        response = client.post(
-            f"{API}/incidents/{world.key}/participants",
-            json={"user": "scribe-user", "role": "scribe"},
-            headers=admin,
+        participant = post(
+            f"/incidents/{world.key}/participants", {"user": "scribe-user", "role": "scribe"}
         )
-        assert response.status_code == 201, response.text
-        world.participant_id = response.json()["id"]
+        world.participant_id = participant["id"]
     if "token_id" in needs:
-        response = client.post(
-            f"{API}/tokens",
-            json={"name": "spare", "subject": "spare-bot", "role": "viewer"},
-            headers=admin,
-        )
-        assert response.status_code == 201, response.text
-        world.token_id = response.json()["id"]
+        token = post("/tokens", {"name": "spare", "subject": "spare-bot", "role": "viewer"})
+        world.token_id = token["id"]
     if "playbook_id" in needs:
         response = client.get(f"{API}/playbooks", headers=admin)
         assert response.status_code == 200, response.text
         world.playbook_id = response.json()[0]["id"]
+    if LEGAL_ROLE in needs:
+        for principal in PRINCIPALS.values():
+            post(
+                f"/incidents/{world.key}/participants", {"user": principal.subject, "role": "legal"}
+            )
+    if {"pending_statement", "approved_statement"} & needs:
+        post(f"/incidents/{world.key}/participants", {"user": PR_LEAD, "role": "communications"})
+    for state in UPDATE_STATES:
+        if state not in needs:
+            continue
+        kind = "internal_update" if state == "internal_update" else "external_statement"
+        update = post(f"/incidents/{world.key}/comms/updates", {"kind": kind})
+        one = f"/incidents/{world.key}/comms/updates/{update['id']}"
+        if state in ("pending_statement", "approved_statement"):
+            update = post(one + "/submit", None)
+        if state == "approved_statement":
+            pr = {"Authorization": f"Bearer {api.pr_lead}"}
+            update = post(one + "/approvals", {"function": "pr", "version": update["version"]}, pr)
+            update = post(one + "/approvals", {"function": "legal", "version": update["version"]})
+            assert update["status"] == "approved", update
+        world.updates[state] = (update["id"], update["version"])
+    if CADENCE in needs:
+        response = client.put(
+            f"{API}/incidents/{world.key}/comms/cadence", json={"every_minutes": 30}, headers=admin
+        )
+        assert response.status_code == 200, response.text
+    if "person" in needs:
+        world.person = post("/people", {"handle": name, "name": name, "timezone": "Europe/Dublin"})[
+            "handle"
+        ]
+    if "schedule" in needs:
+        world.schedule = post("/schedules", _schedule_body(name, world.person or ""))["slug"]
+    if "policy" in needs:
+        world.policy = post("/escalation-policies", _policy_body(name, world.schedule or ""))[
+            "slug"
+        ]
+    if "team" in needs:
+        body = {"slug": name, "name": name, "function": "pr", "schedule": world.schedule}
+        world.team = post("/teams", body)["slug"]
+    if "rule_id" in needs:
+        world.rule_id = post("/routing-rules", {"name": name, "teams": [world.team]})["id"]
+    if "override_id" in needs:
+        body = {
+            "schedule": world.schedule,
+            "person": world.person,
+            "starts_at": "2026-11-25T12:00:00Z",
+            "ends_at": "2026-11-25T14:00:00Z",
+        }
+        world.override_id = post("/overrides", body)["id"]
+    if "page_id" in needs:
+        world.page_id = post("/pages", {"escalation_policy": world.policy, "summary": "Help"})["id"]
     if world.key is not None:
         # Read the version last: adding a participant touches the incident.
         response = client.get(f"{API}/incidents/{world.key}", headers=admin)
         assert response.status_code == 200, response.text
         world.incident_version = response.json()["version"]
     return world
-
-
-ALL_ROWS = frozenset({"key", "task_id", "participant_id", "token_id", "playbook_id"})
 
 
 # ---------------------------------------------------------------- the table
@@ -182,16 +347,30 @@ class Endpoint:
     success: int = 200
     body: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
-    # Which version to send as If-Match: "incident" or "task".
+    # Which version to send as If-Match: "incident", "task" or "update".
     if_match: str | None = None
+    # State the call needs beyond the rows its path and body name (see UPDATE_STATES,
+    # LEGAL_ROLE and CADENCE).
+    given: tuple[str, ...] = ()
     needs: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "needs", frozenset(re.findall(r"{(\w+)}", self.path)))
+        named = {
+            PARAMETER_ROWS.get((collection, name), name)
+            for collection, name in re.findall(r"([\w-]+)/{(\w+)}", self.path)
+        } - {"update_id"}
+        named |= _placeholders(self.body) | _placeholders(self.params)
+        object.__setattr__(self, "needs", frozenset(named - {"uniq"} | set(self.given)))
+        assert ("{update_id}" in self.path) == (self.update is not None), self.id
 
     @property
     def id(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def update(self) -> str | None:
+        """The state of the status update the path points at, if it points at one."""
+        return next((s for s in UPDATE_STATES if s in self.given), None)
 
     def send(self, client: TestClient, world: World, auth: dict[str, str]) -> Response:
         headers = dict(auth)
@@ -199,13 +378,18 @@ class Endpoint:
             headers["If-Match"] = f'"{world.incident_version}"'
         elif self.if_match == "task":
             headers["If-Match"] = f'"{world.task_version}"'
+        elif self.if_match == "update":
+            headers["If-Match"] = f'"{world.updates[self.update or ""][1]}"'
         return client.request(
             self.method,
-            world.path(API + self.path),
+            world.path(API + self.path, self.update),
             headers=headers,
-            json=self.body,
-            params=self.params,
+            json=world.fill(self.body),
+            params=world.fill(self.params),
         )
+
+
+WINDOW = {"start": "2026-11-25T00:00:00Z", "end": "2026-11-26T00:00:00Z"}
 
 
 # Every route under /api/v1 with the least role that may call it (see auth/policy.py).
@@ -295,8 +479,169 @@ MATRIX: list[Endpoint] = [
     Endpoint("POST", "/incidents/{key}/plan", Role.INCIDENT_MANAGER),
     Endpoint("GET", "/incidents/{key}/next-actions", Role.VIEWER),
     Endpoint("GET", "/next-actions", Role.VIEWER, params={"horizon_minutes": 240}),
+    # ------------------------------------------------ on-call (see oncall/api.py)
+    Endpoint("GET", "/people", Role.VIEWER),
+    Endpoint(
+        "POST",
+        "/people",
+        Role.INCIDENT_MANAGER,
+        201,
+        body={"handle": "new-{uniq}", "name": "New", "timezone": "UTC"},
+    ),
+    Endpoint("GET", "/people/{handle}", Role.VIEWER),
+    Endpoint("PATCH", "/people/{handle}", Role.INCIDENT_MANAGER, body={"name": "Renamed"}),
+    Endpoint("GET", "/people/{handle}/shifts", Role.VIEWER, params=WINDOW),
+    Endpoint("GET", "/people/{handle}/ical", Role.VIEWER),
+    Endpoint("GET", "/teams", Role.VIEWER),
+    Endpoint(
+        "POST",
+        "/teams",
+        Role.INCIDENT_MANAGER,
+        201,
+        body={"slug": "new-{uniq}", "name": "New", "function": "pr"},
+    ),
+    Endpoint("GET", "/teams/{slug}", Role.VIEWER),
+    Endpoint("PATCH", "/teams/{slug}", Role.INCIDENT_MANAGER, body={"members": ["{person}"]}),
+    Endpoint("DELETE", "/teams/{slug}", Role.INCIDENT_MANAGER),
+    Endpoint("GET", "/teams/{slug}/oncall", Role.VIEWER),
+    Endpoint("GET", "/schedules", Role.VIEWER),
+    Endpoint(
+        "POST",
+        "/schedules",
+        Role.INCIDENT_MANAGER,
+        201,
+        body=_schedule_body("new-{uniq}", "{person}"),
+    ),
+    Endpoint("GET", "/schedules/{ref}", Role.VIEWER),
+    Endpoint("PATCH", "/schedules/{ref}", Role.INCIDENT_MANAGER, body={"name": "Renamed"}),
+    Endpoint("DELETE", "/schedules/{ref}", Role.INCIDENT_MANAGER),
+    Endpoint("GET", "/schedules/{ref}/oncall", Role.VIEWER),
+    Endpoint("GET", "/schedules/{ref}/final", Role.VIEWER, params=WINDOW),
+    Endpoint("GET", "/schedules/{ref}/handoffs", Role.VIEWER, params=WINDOW),
+    Endpoint("GET", "/schedules/{ref}/ical", Role.VIEWER),
+    Endpoint("GET", "/overrides", Role.VIEWER),
+    Endpoint(
+        "POST",
+        "/overrides",
+        Role.INCIDENT_MANAGER,
+        201,
+        body={
+            "schedule": "{schedule}",
+            "person": "{person}",
+            "starts_at": "2026-11-25T12:00:00Z",
+            "ends_at": "2026-11-25T14:00:00Z",
+        },
+    ),
+    Endpoint("DELETE", "/overrides/{override_id}", Role.INCIDENT_MANAGER),
+    Endpoint("GET", "/escalation-policies", Role.VIEWER),
+    Endpoint(
+        "POST",
+        "/escalation-policies",
+        Role.INCIDENT_MANAGER,
+        201,
+        body=_policy_body("new-{uniq}", "{schedule}"),
+    ),
+    Endpoint("GET", "/escalation-policies/{ref}", Role.VIEWER),
+    Endpoint("PATCH", "/escalation-policies/{ref}", Role.INCIDENT_MANAGER, body={"repeat": 2}),
+    Endpoint("DELETE", "/escalation-policies/{ref}", Role.INCIDENT_MANAGER),
+    Endpoint("GET", "/routing-rules", Role.VIEWER),
+    Endpoint(
+        "GET",
+        "/routing-rules/preview",
+        Role.VIEWER,
+        params={"harm_type": "hate_speech", "severity": "SEV2", "region": "DE"},
+    ),
+    Endpoint(
+        "POST",
+        "/routing-rules",
+        Role.INCIDENT_MANAGER,
+        201,
+        body={"name": "new {uniq}", "teams": ["{team}"]},
+    ),
+    Endpoint("GET", "/routing-rules/{rule_id}", Role.VIEWER),
+    Endpoint("PATCH", "/routing-rules/{rule_id}", Role.INCIDENT_MANAGER, body={"stop": True}),
+    Endpoint("DELETE", "/routing-rules/{rule_id}", Role.INCIDENT_MANAGER),
+    Endpoint("GET", "/pages", Role.VIEWER),
+    Endpoint(
+        "POST",
+        "/pages",
+        Role.RESPONDER,
+        201,
+        body={"escalation_policy": "{policy}", "summary": "Help"},
+    ),
+    Endpoint("GET", "/pages/{page_id}", Role.VIEWER),
+    # Nobody the page notified is a test principal: the role decides.
+    Endpoint("POST", "/pages/{page_id}/acknowledge", Role.INCIDENT_MANAGER),
+    Endpoint("POST", "/pages/{page_id}/resolve", Role.INCIDENT_MANAGER),
+    Endpoint("POST", "/incidents/{key}/engage", Role.RESPONDER),
+    # ------------------------------------------------ comms (see comms/api.py)
+    Endpoint(
+        "POST",
+        "/incidents/{key}/comms/updates",
+        Role.RESPONDER,
+        201,
+        body={"kind": "internal_update"},
+    ),
+    Endpoint("GET", "/incidents/{key}/comms/updates", Role.VIEWER),
+    Endpoint(
+        "GET",
+        "/incidents/{key}/comms/updates/{update_id}",
+        Role.VIEWER,
+        given=("internal_update",),
+    ),
+    Endpoint(
+        "PATCH",
+        "/incidents/{key}/comms/updates/{update_id}",
+        Role.RESPONDER,
+        body={"title": "Retitled by the matrix"},
+        if_match="update",
+        given=("internal_update",),
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/comms/updates/{update_id}/submit",
+        Role.RESPONDER,
+        given=("draft_statement",),
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/comms/updates/{update_id}/approvals",
+        Role.RESPONDER,
+        body={"function": "legal"},
+        if_match="update",
+        given=("pending_statement", LEGAL_ROLE),
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/comms/updates/{update_id}/rejections",
+        Role.RESPONDER,
+        body={"function": "legal", "comment": "Needs another pass"},
+        if_match="update",
+        given=("pending_statement", LEGAL_ROLE),
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/comms/updates/{update_id}/publish",
+        Role.INCIDENT_MANAGER,
+        given=("approved_statement",),
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/comms/updates/{update_id}/send",
+        Role.INCIDENT_MANAGER,
+        given=("internal_update",),
+    ),
+    Endpoint("GET", "/incidents/{key}/comms/cadence", Role.VIEWER, given=(CADENCE,)),
+    Endpoint(
+        "PUT", "/incidents/{key}/comms/cadence", Role.INCIDENT_MANAGER, body={"every_minutes": 20}
+    ),
+    Endpoint("DELETE", "/incidents/{key}/comms/cadence", Role.INCIDENT_MANAGER, given=(CADENCE,)),
+    Endpoint("GET", "/comms/deliveries", Role.INCIDENT_MANAGER),
 ]
 INCIDENT_SCOPED = [e for e in MATRIX if "key" in e.needs]
+# What the restricted incident is built with: everything an incident-scoped row needs,
+# except making the test principals participants (which would let them see it).
+ALL_ROWS = frozenset().union(*(e.needs for e in INCIDENT_SCOPED)) - {LEGAL_ROLE}
 
 
 def _caller_id(caller: Role | str) -> str:
@@ -401,9 +746,11 @@ RESTRICTED_WAYS = {
 
 @pytest.fixture(params=sorted(RESTRICTED_WAYS))
 def restricted(request: pytest.FixtureRequest, api: Api) -> World:
-    """A restricted incident whose only participants are `cmdr-user` and `scribe-user`.
+    """A restricted incident no test principal participates in, with a row of every kind.
 
-    The admin declares it naming another commander, so no test principal is a participant.
+    The admin declares it naming another commander, so no test principal is a participant;
+    the others are `scribe-user`, `pr-lead` (who approved its statement for PR) and whoever
+    the plan staffed from on-call schedules (never a test principal).
     """
     world = build_world(api, ALL_ROWS, commander="cmdr-user", **RESTRICTED_WAYS[request.param])
     response = api.client.get(f"{API}/incidents/{world.key}", headers=api.admin)

@@ -218,6 +218,15 @@ def test_demo_sets_up_seeds_once_and_prints_a_working_token(
     assert by_step["stop-live-stream"]["status"] == "done"
     assert by_step["hash-footage"]["overdue"] is True  # the demo opens mid-crisis, work is late
     assert by_step["hash-footage"]["owner"] == "tom.eng"  # the engineering role holder
+    pages = client.get(
+        "/api/v1/pages?incident=INC-2026-0001", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert {p["escalation_policy"] for p in pages} == {"ts-escalation", "exec-escalation"}
+    on_call = client.get(
+        "/api/v1/teams/ts/oncall?at=2026-11-25T10:00:00Z",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert on_call["person"] in {"dee.dublin", "dan.dublin"}  # Dublin's working day
 
 
 def test_serve_and_worker_refuse_an_unmigrated_database(tmp_path, clock):

@@ -89,6 +89,11 @@ def playbook_for(harm_type: HarmType | str) -> Playbook:
 # ---------------------------------------------------------------- planning
 
 
+def _minutes(value: timedelta) -> str:
+    """A lateness or lead time to the minute, as people read a countdown."""
+    return format_duration(timedelta(minutes=int(value.total_seconds() // 60)))
+
+
 def _task_due_key(task_id: int) -> str:
     return f"task-due:{task_id}"
 
@@ -315,11 +320,11 @@ def next_actions(
                 view.blocked.append(item)
             elif task.due_at is not None and task.due_at < now:
                 item.kind = "overdue"
-                item.detail = f"{format_duration(now - task.due_at)} late"
+                item.detail = f"{_minutes(now - task.due_at)} late"
                 view.overdue.append(item)
             elif task.due_at is not None and task.due_at <= now + horizon:
                 item.kind = "due_soon"
-                item.detail = f"in {format_duration(task.due_at - now)}"
+                item.detail = f"in {_minutes(task.due_at - now)}"
                 view.due_soon.append(item)
         update_due = comms.next_update_due_at(session, principal, incident.key)
         if update_due is not None and update_due <= now + horizon:
@@ -332,9 +337,9 @@ def next_actions(
                     title="Send the stakeholder status update",
                     due_at=update_due,
                     detail=(
-                        f"{format_duration(now - update_due)} late"
+                        f"{_minutes(now - update_due)} late"
                         if late
-                        else f"in {format_duration(update_due - now)}"
+                        else f"in {_minutes(update_due - now)}"
                     ),
                 )
             )

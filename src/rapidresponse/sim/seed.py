@@ -16,7 +16,6 @@ from rapidresponse.incidents import service
 from rapidresponse.incidents.schemas import (
     IncidentCreate,
     NoteIn,
-    ParticipantIn,
     TaskPatch,
     TaskStatus,
     TransitionIn,
@@ -64,19 +63,7 @@ def seed_demo_incidents(session: Session, principal: Principal, now: datetime) -
     service.change_status(
         session, principal, attack.key, TransitionIn(to="active"), None, now - timedelta(minutes=70)
     )
-    for user, role in (
-        ("jonas.legal", "legal"),
-        ("mei.comms", "communications"),
-        ("lea.ops", "ts_operations"),
-        ("tom.eng", "engineering"),
-    ):
-        service.add_participant(
-            session,
-            principal,
-            attack.key,
-            ParticipantIn.model_validate({"user": user, "role": role}),
-            now - timedelta(minutes=68),
-        )
+    # The playbook staffed the roles from whoever was on call for each function.
     # The playbook planned the work at declaration; the first steps are already done.
     for task in service.tasks(session, principal, attack.key):
         if task.playbook_step in ("stop-live-stream", "preserve-evidence", "exec-briefing"):
