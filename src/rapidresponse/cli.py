@@ -124,6 +124,7 @@ def demo(
     from rapidresponse.auth import service as auth_service
     from rapidresponse.incidents import service as incident_service
     from rapidresponse.migrate import upgrade
+    from rapidresponse.oncall import service as oncall_service
     from rapidresponse.sim.directory import seed_directory
     from rapidresponse.sim.seed import seed_demo_incidents
 
@@ -135,7 +136,8 @@ def demo(
                 session, c.principal, incident_service.IncidentFilter(), 1, 0
             )
             if not existing:
-                seed_directory(session, c.principal, c.clock.now())
+                if not oncall_service.list_people(session):
+                    seed_directory(session, c.principal, c.clock.now())
                 keys = seed_demo_incidents(session, c.principal, c.clock.now())
                 console.print(f"Seeded sample incidents: {', '.join(keys)}")
     token_file: Path = c.settings.demo_token_file

@@ -474,3 +474,26 @@ def test_invalid_recipients_are_refused_with_a_problem(client, people, incident)
     )
     assert response.status_code == 422
     assert "http(s) URL" in response.json()["detail"]
+
+
+def test_webhook_recipients_are_shown_masked(client, headers, incident):
+    secret_url = "https://hooks.example.org/services/T000/B000/very-secret-token"
+    r = client.post(
+        f"/api/v1/incidents/{incident}/comms/updates",
+        headers=headers(Role.INCIDENT_MANAGER),
+        json={
+            "kind": "internal_update",
+            "recipients": [
+                {"channel": "slack", "target": secret_url},
+                {"channel": "email", "target": "ops@example.org"},
+            ],
+        },
+    )
+    assert r.status_code == 201, r.text
+    shown = client.get(
+        f"/api/v1/incidents/{incident}/comms/updates/{r.json()['id']}", headers=headers(Role.VIEWER)
+    ).json()
+    targets = [x["target"] for x in shown["recipients"]]
+    assert "very-secret-token" not in str(targets)
+    assert targets[0].startswith("https://hooks.example.org/…")
+    assert targets[1] == "ops@example.org"

@@ -227,3 +227,49 @@ def test_next_actions_shows_when_the_status_update_is_due(client, headers, clock
     clock.advance(timedelta(minutes=31))
     view = client.get(f"/api/v1/incidents/{key}/next-actions", headers=headers(IM)).json()
     assert view["updates_due"][0]["detail"] == "1m late"
+
+
+def test_the_plan_record_lists_only_roles_still_empty_after_staffing(client, headers):
+    client.post(
+        "/api/v1/people",
+        json={"handle": "eli", "name": "Eli", "timezone": "UTC"},
+        headers=headers(Role.ADMIN),
+    )
+    client.post(
+        "/api/v1/schedules",
+        headers=headers(Role.ADMIN),
+        json={
+            "slug": "eng",
+            "name": "eng",
+            "layers": [
+                {
+                    "name": "all",
+                    "position": 0,
+                    "participants": ["eli"],
+                    "rotation_unit": "weeks",
+                    "timezone": "UTC",
+                    "starts_on": "2026-11-01",
+                }
+            ],
+        },
+    )
+    client.post(
+        "/api/v1/teams",
+        headers=headers(Role.ADMIN),
+        json={
+            "slug": "eng",
+            "name": "Engineering",
+            "function": "engineering",
+            "members": ["eli"],
+            "schedule": "eng",
+        },
+    )
+    key = declare(client, headers)["key"]
+    people = {
+        (p["user"], p["role"])
+        for p in client.get(f"/api/v1/incidents/{key}/participants", headers=headers(IM)).json()
+    }
+    assert ("eli", "engineering") in people
+    plan = client.get(f"/api/v1/incidents/{key}/plan", headers=headers(IM)).json()
+    assert "engineering" not in plan["open_roles"]
+    assert "ts_operations" in plan["open_roles"]  # no trust & safety team here

@@ -425,7 +425,13 @@ def update_out(session: Session, update: StatusUpdate, incident_key: str) -> Sta
         title=update.title,
         body=update.body,
         audience=update.audience,
-        recipients=[Recipient.model_validate(r) for r in update.recipients],
+        # A webhook URL is its own credential: shown masked, like in delivery listings.
+        recipients=[
+            Recipient.model_construct(
+                channel=Channel(r["channel"]), target=masked(r["channel"], r["target"])
+            )
+            for r in update.recipients
+        ],
         template=update.template,
         status=UpdateStatus(update.status),
         created_at=update.created_at,

@@ -59,7 +59,8 @@ HandlePath = Annotated[str, Path(max_length=120)]
 At = Annotated[datetime | None, Query(description="Instant, with zone (default: now)")]
 Start = Annotated[datetime | None, Query(description="Window start, with zone (default: now)")]
 End = Annotated[
-    datetime | None, Query(description="Window end, with zone (default: start + 7 days)")
+    datetime | None,
+    Query(description="Window end, with zone (default: start + 7 days; 60 for iCalendar)"),
 ]
 CALENDAR = "text/calendar; charset=utf-8"
 

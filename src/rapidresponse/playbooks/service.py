@@ -184,6 +184,9 @@ def plan_incident(
     record.planned_at = now
     session.flush()
     _after_planning(session, principal, incident, result, now)
+    # Staffing may have filled roles the plan found empty: keep the record truthful.
+    holders = {p.role for p in incidents.participants(session, principal, key)}
+    record.open_roles = [role for role in record.open_roles if role not in holders]
     return result
 
 
