@@ -273,3 +273,69 @@ def test_the_plan_record_lists_only_roles_still_empty_after_staffing(client, hea
     plan = client.get(f"/api/v1/incidents/{key}/plan", headers=headers(IM)).json()
     assert "engineering" not in plan["open_roles"]
     assert "ts_operations" in plan["open_roles"]  # no trust & safety team here
+
+
+def test_a_role_listed_twice_is_staffed_once(client, headers, tmp_path, monkeypatch):
+    """A site playbook may fill one role from two functions; declaring must still work."""
+    from rapidresponse.playbooks.loader import LIBRARY
+    from rapidresponse.settings import get_settings
+
+    text = (LIBRARY / "hate-speech.yaml").read_text()
+    text = text.replace(
+        "roles:\n",
+        "roles:\n  - role: regional_expert\n    function: "
+        "public_policy\n    why: Policy knows the local law.\n",
+        1,
+    )
+    (tmp_path / "hate-speech.yaml").write_text(text)
+    monkeypatch.setenv("RR_PLAYBOOK_DIRS", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        admin = headers(Role.ADMIN)
+        for handle, function in (("pol", "public_policy"), ("reg", "regional_expert")):
+            client.post(
+                "/api/v1/people",
+                headers=admin,
+                json={"handle": handle, "name": handle, "timezone": "UTC"},
+            )
+            client.post(
+                "/api/v1/schedules",
+                headers=admin,
+                json={
+                    "slug": handle,
+                    "name": handle,
+                    "layers": [
+                        {
+                            "name": "all",
+                            "position": 0,
+                            "participants": [handle],
+                            "rotation_unit": "weeks",
+                            "timezone": "UTC",
+                            "starts_on": "2026-11-01",
+                        }
+                    ],
+                },
+            )
+            client.post(
+                "/api/v1/teams",
+                headers=admin,
+                json={
+                    "slug": handle,
+                    "name": handle,
+                    "function": function,
+                    "members": [handle],
+                    "schedule": handle,
+                },
+            )
+        r = client.post(
+            "/api/v1/incidents",
+            headers=headers(IM),
+            json=incident_body(harm_type="hate_speech", regions=["DE"]),
+        )
+        assert r.status_code == 201, r.text
+        people = client.get(
+            f"/api/v1/incidents/{r.json()['key']}/participants", headers=headers(IM)
+        ).json()
+        assert [p["user"] for p in people if p["role"] == "regional_expert"] == ["pol"]
+    finally:
+        get_settings.cache_clear()

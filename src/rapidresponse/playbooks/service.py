@@ -203,10 +203,14 @@ def _after_planning(
     from rapidresponse.oncall import service as oncall
 
     planner = Principal(subject=principal.subject, role=Role.ADMIN)
+    staffed: set[ParticipantRole] = set()
     for step in result.open_roles:
+        if step.role in staffed:  # a playbook may list a role twice (from two functions)
+            continue
         person = oncall.on_call_for_function(session, step.function.value, now)
         if person is None:
             continue
+        staffed.add(step.role)
         incidents.add_participant(
             session,
             planner,
