@@ -339,3 +339,41 @@ def test_a_role_listed_twice_is_staffed_once(client, headers, tmp_path, monkeypa
         assert [p["user"] for p in people if p["role"] == "regional_expert"] == ["pol"]
     finally:
         get_settings.cache_clear()
+
+
+def test_cli_task_owner_role_and_next_horizon(db, app_settings, clock, client, headers):
+    key = declare(client, headers)["key"]
+    client.post(
+        f"/api/v1/incidents/{key}/participants",
+        headers=headers(IM),
+        json={"user": "dana", "role": "legal"},
+    )
+    set_context(CliContext(settings=app_settings, clock=clock))
+    try:
+        added = CliRunner().invoke(
+            cli_app,
+            [
+                "incident",
+                "task",
+                "add",
+                key,
+                "Brief outside counsel",
+                "--owner-role",
+                "legal",
+                "--due",
+                "2026-11-25T15:00:00+00:00",
+            ],
+        )
+        assert added.exit_code == 0, added.output
+        near = json.loads(CliRunner().invoke(cli_app, ["next", "--json"]).stdout)
+        far = json.loads(CliRunner().invoke(cli_app, ["next", "--json", "--horizon", "360"]).stdout)
+    finally:
+        set_context(None)
+    task = next(
+        t
+        for t in client.get(f"/api/v1/incidents/{key}/tasks", headers=headers(IM)).json()
+        if t["title"] == "Brief outside counsel"
+    )
+    assert (task["owner"], task["owner_role"]) == ("dana", "legal")
+    assert "Brief outside counsel" not in [i["title"] for i in near["due_soon"]]
+    assert "Brief outside counsel" in [i["title"] for i in far["due_soon"]]

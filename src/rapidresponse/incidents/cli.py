@@ -453,11 +453,21 @@ def task_add(
         ),
     ] = None,
     description: Annotated[str, typer.Option()] = "",
+    owner_role: Annotated[
+        str | None,
+        typer.Option(help="Incident role that owns it (its holder becomes the owner)"),
+    ] = None,
 ) -> None:
     """Add a task."""
     c = ctx()
     data = TaskCreate.model_validate(
-        {"title": title, "owner": owner, "due_at": due, "description": description}
+        {
+            "title": title,
+            "owner": owner,
+            "due_at": due,
+            "description": description,
+            "owner_role": owner_role,
+        }
     )
     with c.session() as session:
         task = service.add_task(session, c.principal, key, data, c.clock.now())

@@ -126,13 +126,20 @@ def replan(key: str) -> None:
 
 def next_command(
     incident: Annotated[str | None, typer.Option(help="Only this incident")] = None,
+    horizon: Annotated[
+        int, typer.Option(min=1, max=7 * 24 * 60, help="Minutes ahead that count as due soon")
+    ] = 120,
     as_json: Json = False,
 ) -> None:
     """What is overdue, due soon, blocked or unstaffed, most severe first."""
+    from datetime import timedelta
+
     c = ctx()
     with c.session() as session:
         view = service.next_actions_out(
-            service.next_actions(session, c.principal, c.clock.now(), incident)
+            service.next_actions(
+                session, c.principal, c.clock.now(), incident, timedelta(minutes=horizon)
+            )
         )
     if as_json:
         print_json(view)
