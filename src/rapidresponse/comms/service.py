@@ -25,7 +25,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from rapidresponse.audit import service as audit
 from rapidresponse.auth.policy import Principal, Role, require
@@ -51,14 +50,13 @@ from rapidresponse.comms.schemas import (
     UpdatePatch,
 )
 from rapidresponse.comms.templates import UpdateKind
+from rapidresponse.concurrency import check_version, flush_versioned
 from rapidresponse.db import transaction
 from rapidresponse.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
-    StaleVersion,
-    VersionRequired,
 )
 from rapidresponse.incidents import lifecycle
 from rapidresponse.incidents import service as incidents
@@ -334,28 +332,6 @@ def session_handlers(resolver: ContactResolver | None = None) -> dict[str, Sessi
 # ---------------------------------------------------------------- status updates: reading
 
 
-def _check_version(current: int, expected: int | None, what: str) -> None:
-    if expected is None:
-        raise VersionRequired(
-            f"send the version you last read of {what} (If-Match header or 'version' field) "
-            "so you never act on text you have not seen"
-        )
-    if expected != current:
-        raise StaleVersion(
-            f"{what} is at version {current}, you read version {expected}; reload and retry",
-            current_version=current,
-        )
-
-
-def _flush(session: Session, what: str) -> None:
-    try:
-        session.flush()
-    except StaleDataError:
-        raise StaleVersion(
-            f"{what} was changed by someone else at the same time; reload and retry"
-        ) from None
-
-
 def _label(update: StatusUpdate) -> str:
     return f"{approvals.LABELS[UpdateKind(update.kind)]} #{update.id}"
 
@@ -606,7 +582,7 @@ def edit(
     require(principal, Role.RESPONDER, "editing a status update")
     incident = incidents.get_incident(session, principal, key)
     update = _find_update(session, incident, update_id)
-    _check_version(update.version, expected_version or patch.version, _label(update))
+    check_version(update.version, expected_version or patch.version, _label(update))
     try:
         approvals.check_editable(update.kind, update.status)
     except NotAllowed as exc:
@@ -629,7 +605,7 @@ def edit(
             update.approved_at = None
     update.updated_at = now
     update.updated_by = principal.subject
-    _flush(session, _label(update))
+    flush_versioned(session, _label(update))
     text = f"{_label(update)} edited ({', '.join(changed)})"
     if voided:
         text += f"; {len(voided)} approval(s) voided, the new text needs PR and Legal again"
@@ -686,7 +662,7 @@ def submit(
     incident = incidents.get_incident(session, principal, key)
     update = _find_update(session, incident, update_id)
     if expected_version is not None:
-        _check_version(update.version, expected_version, _label(update))
+        check_version(update.version, expected_version, _label(update))
     try:
         approvals.check_submit(update.kind, update.status)
     except NotAllowed as exc:
@@ -698,7 +674,7 @@ def submit(
     update.rejection = None
     update.updated_at = now
     update.updated_by = principal.subject
-    _flush(session, _label(update))
+    flush_versioned(session, _label(update))
     _record(
         session,
         principal,
@@ -745,7 +721,7 @@ def approve(
     incident = incidents.get_incident(session, principal, key)
     update = _find_update(session, incident, update_id)
     standing = _standing(session, principal, key, data.function, "approving")
-    _check_version(update.version, expected_version or data.version, _label(update))
+    check_version(update.version, expected_version or data.version, _label(update))
     try:
         approvals.check_decide(update.kind, update.status)
     except NotAllowed as exc:
@@ -779,7 +755,7 @@ def approve(
         update.approved_at = now
         update.updated_at = now
         update.updated_by = principal.subject
-    _flush(session, _label(update))
+    flush_versioned(session, _label(update))
     who = f"{principal.subject} (admin acting as)" if standing.on_behalf else principal.subject
     text = f"{_label(update)} approved by {who} for {data.function.value.upper()}"
     text += (
@@ -823,7 +799,7 @@ def reject(
     standing = _standing(session, principal, key, data.function, "rejecting")
     expected = expected_version or data.version
     if expected is not None:
-        _check_version(update.version, expected, _label(update))
+        check_version(update.version, expected, _label(update))
     try:
         approvals.check_decide(update.kind, update.status)
     except NotAllowed as exc:
@@ -847,7 +823,7 @@ def reject(
     update.rejection = data.comment
     update.updated_at = now
     update.updated_by = principal.subject
-    _flush(session, _label(update))
+    flush_versioned(session, _label(update))
     _record(
         session,
         principal,
@@ -906,7 +882,7 @@ def publish(
     incident = incidents.get_incident(session, principal, key)
     update = _find_update(session, incident, update_id)
     if expected_version is not None:
-        _check_version(update.version, expected_version, _label(update))
+        check_version(update.version, expected_version, _label(update))
     valid = _valid_approvals(session, update)
     try:
         approvals.check_publish(
@@ -922,7 +898,7 @@ def publish(
     update.released_by = principal.subject
     update.updated_at = now
     update.updated_by = principal.subject
-    _flush(session, _label(update))
+    flush_versioned(session, _label(update))
     deliveries = _deliver_to_recipients(session, incident, update, now)
     approvers = ", ".join(f"{a.function.upper()} {a.decided_by}" for a in valid)
     _record(
@@ -957,7 +933,7 @@ def send(
     incident = incidents.get_incident(session, principal, key)
     update = _find_update(session, incident, update_id)
     if expected_version is not None:
-        _check_version(update.version, expected_version, _label(update))
+        check_version(update.version, expected_version, _label(update))
     try:
         approvals.check_send(update.kind, update.status)
     except NotAllowed as exc:
@@ -968,7 +944,7 @@ def send(
     update.released_by = principal.subject
     update.updated_at = now
     update.updated_by = principal.subject
-    _flush(session, _label(update))
+    flush_versioned(session, _label(update))
     deliveries = _deliver_to_recipients(session, incident, update, now)
     _record(
         session,

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from rapidresponse.audit import service as audit
 from rapidresponse.auth.policy import Principal, Role, can_see, require
-from rapidresponse.errors import Conflict, InvalidInput, NotFound, StaleVersion, VersionRequired
+from rapidresponse.concurrency import check_version, flush_versioned
+from rapidresponse.errors import Conflict, InvalidInput, NotFound
 from rapidresponse.incidents import lifecycle
 from rapidresponse.incidents.lifecycle import Status
 from rapidresponse.incidents.model import (
@@ -212,28 +212,6 @@ def _audit(
     )
 
 
-def _flush(session: Session, what: str) -> None:
-    try:
-        session.flush()
-    except StaleDataError:
-        raise StaleVersion(
-            f"{what} was changed by someone else while you edited it; reload and retry"
-        ) from None
-
-
-def _check_version(current: int, expected: int | None, what: str) -> None:
-    if expected is None:
-        raise VersionRequired(
-            f"send the version you last read of {what} (If-Match header or 'version' field) "
-            "so concurrent edits are not silently overwritten"
-        )
-    if expected != current:
-        raise StaleVersion(
-            f"{what} is at version {current}, you edited version {expected}; reload and retry",
-            current_version=current,
-        )
-
-
 def assessment_for(incident: Incident) -> SeverityAssessment:
     impact = ImpactIn.model_validate(incident.impact)
     return assess(
@@ -363,7 +341,7 @@ def update(
 ) -> Incident:
     require(principal, Role.INCIDENT_MANAGER, "editing an incident")
     incident = get_incident(session, principal, key)
-    _check_version(incident.version, expected_version or patch.version, incident.key)
+    check_version(incident.version, expected_version or patch.version, incident.key)
     before = audit.snapshot(incident)
     changes = patch.model_dump(exclude_unset=True, exclude={"version", "impact"}, mode="json")
     changed: dict[str, dict[str, Any]] = {}
@@ -409,7 +387,7 @@ def update(
             now,
             {"from": previous, "to": incident.severity, "points": result.points},
         )
-    _flush(session, incident.key)
+    flush_versioned(session, incident.key)
     _audit(
         session,
         principal,
@@ -446,7 +424,7 @@ def change_status(
     incident = get_incident(session, principal, key)
     expected = expected_version or data.version
     if expected is not None:
-        _check_version(incident.version, expected, incident.key)
+        check_version(incident.version, expected, incident.key)
     target = Status(data.to)
     survivor: Incident | None = None
     if target is Status.MERGED:
@@ -506,7 +484,7 @@ def change_status(
             now,
             {"merged": incident.key},
         )
-    _flush(session, incident.key)
+    flush_versioned(session, incident.key)
     _audit(
         session,
         principal,
@@ -533,7 +511,7 @@ def override_severity(
     incident = get_incident(session, principal, key)
     expected = expected_version or data.version
     if expected is not None:
-        _check_version(incident.version, expected, incident.key)
+        check_version(incident.version, expected, incident.key)
     before = audit.snapshot(incident)
     previous = incident.severity
     incident.severity_override = data.override.value if data.override else None
@@ -562,7 +540,7 @@ def override_severity(
             "reason": data.reason,
         },
     )
-    _flush(session, incident.key)
+    flush_versioned(session, incident.key)
     _audit(
         session,
         principal,
@@ -973,7 +951,7 @@ def update_task(
     task = session.get(Task, task_id)
     if task is None or task.incident_id != incident.id:
         raise NotFound(f"no task {task_id} on {incident.key}")
-    _check_version(task.version, expected_version or patch.version, f"task #{task_id}")
+    check_version(task.version, expected_version or patch.version, f"task #{task_id}")
     before = audit.snapshot(task)
     changes = patch.model_dump(exclude_unset=True, exclude={"version"})
     changed: dict[str, Any] = {}
@@ -998,7 +976,7 @@ def update_task(
         now,
         {"task_id": task.id, "changes": changed},
     )
-    _flush(session, f"task #{task_id}")
+    flush_versioned(session, f"task #{task_id}")
     _audit(
         session,
         principal,
