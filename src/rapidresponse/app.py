@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                     session_factory,
                     default_handlers(hub, factory=session_factory, settings=settings, clock=clock),
                     clock,
-                    session_handlers=default_session_handlers(),
+                    session_handlers=default_session_handlers(settings),
                     max_attempts=settings.outbox_max_attempts,
                 ),
                 settings.worker_poll_seconds,
@@ -79,6 +79,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from rapidresponse.audit.api import router as audit_router
     from rapidresponse.auth.api import router as auth_router
     from rapidresponse.comms.api import router as comms_router
+    from rapidresponse.compliance.api import router as compliance_router
+    from rapidresponse.enforcement.api import router as enforcement_router
     from rapidresponse.incidents.api import router as incidents_router
     from rapidresponse.oncall.api import router as oncall_router
     from rapidresponse.outbox.api import router as outbox_router
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(router, prefix="/api/v1")
     app.include_router(oncall_router, prefix="/api/v1")
     app.include_router(comms_router, prefix="/api/v1")
+    app.include_router(enforcement_router, prefix="/api/v1")
+    app.include_router(compliance_router, prefix="/api/v1")
     app.include_router(pages_router)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database check")

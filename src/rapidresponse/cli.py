@@ -13,6 +13,9 @@ from rapidresponse.audit.cli import app as audit_app
 from rapidresponse.auth.cli import app as token_app
 from rapidresponse.cli_support import console, ctx, handle_errors
 from rapidresponse.comms.cli import app as comms_app
+from rapidresponse.compliance.cli import app as compliance_app
+from rapidresponse.compliance.cli import policy_app
+from rapidresponse.enforcement.cli import action_app, content_app
 from rapidresponse.incidents.cli import app as incident_app
 from rapidresponse.oncall.cli import app as oncall_app
 from rapidresponse.playbooks.cli import app as playbook_app
@@ -31,6 +34,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(comms_app, name="comms")
 app.add_typer(oncall_app, name="oncall")
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(content_app, name="content")
+app.add_typer(action_app, name="action")
+app.add_typer(compliance_app, name="compliance")
+app.add_typer(policy_app, name="policy")
 app.command("next")(next_actions)
 
 
@@ -98,7 +105,7 @@ def worker(
         c.factory,
         default_handlers(EventHub(), factory=c.factory, settings=c.settings, clock=c.clock),
         c.clock,
-        session_handlers=default_session_handlers(),
+        session_handlers=default_session_handlers(c.settings),
         max_attempts=c.settings.outbox_max_attempts,
     )
     if once:

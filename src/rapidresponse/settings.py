@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     delivery_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Timeout of one e-mail or webhook delivery attempt."
     )
+    approval_threshold: int = Field(
+        default=1000,
+        ge=1,
+        description="Bulk actions over more items than this need a second incident manager's "
+        "approval before they run.",
+    )
+    enforcement_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Items a bulk action acts on per transaction (its resume granularity).",
+    )
 
 
 @lru_cache(maxsize=1)

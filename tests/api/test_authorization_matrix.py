@@ -115,8 +115,11 @@ def api(engine: Engine) -> Iterator[Api]:
             actor="test-setup",
             now=clock.now(),
         )[1]
+    # Two items need a second approval, one does not (see ACTION_STATES).
     settings = Settings(
-        database_url=engine.url.render_as_string(hide_password=False), worker_mode="off"
+        database_url=engine.url.render_as_string(hide_password=False),
+        worker_mode="off",
+        approval_threshold=1,
     )
     with TestClient(create_app(settings, clock)) as client:
         yield Api(client, tokens, pr_lead)
@@ -130,6 +133,7 @@ PARAMETER_ROWS = {
     ("teams", "slug"): "team",
     ("schedules", "ref"): "schedule",
     ("escalation-policies", "ref"): "policy",
+    ("rules", "rule_id"): "legal_rule",
 }
 # A status update in the state a comms step needs: an internal update (a draft), or an
 # external statement that is a draft, awaiting approval, or approved by PR and Legal.
@@ -139,6 +143,16 @@ UPDATE_STATES = ("internal_update", "draft_statement", "pending_statement", "app
 LEGAL_ROLE = "legal_role"
 # The incident has an update cadence.
 CADENCE = "cadence"
+# Containment actions in the states an enforcement step needs, all requested by the PR lead
+# (who is no test principal, so any incident manager may approve): a small one (one item,
+# under the approval threshold), a big one awaiting a second approval, one running.
+ACTION_STATES = ("small_action", "big_action", "running_action")
+# Report drafts (from a DSA Art. 18 trigger): a draft, and one reviewed.
+REPORT_STATES = ("draft_report", "reviewed_report")
+# The incident's content cluster has items.
+CLUSTER = "cluster"
+# Path parameters that point at a row in one of several states, named in `given`.
+STATEFUL = {"update_id": UPDATE_STATES, "action_id": ACTION_STATES, "report_id": REPORT_STATES}
 # Rows a row needs before it can be made.
 DEPENDS = {
     "schedule": {"person"},
@@ -150,6 +164,10 @@ DEPENDS = {
     **{state: {"key"} for state in UPDATE_STATES},
     LEGAL_ROLE: {"key"},
     CADENCE: {"key"},
+    CLUSTER: {"key"},
+    **{state: {CLUSTER} for state in ACTION_STATES},
+    "obligation_id": {"key"},
+    **{state: {"obligation_id"} for state in REPORT_STATES},
 }
 PR_LEAD = "pr-lead"
 _SERIAL = itertools.count(1)
@@ -197,17 +215,27 @@ class World:
     rule_id: int | None = None
     override_id: int | None = None
     page_id: int | None = None
-    # (id, version) of a status update in each state built, see UPDATE_STATES.
+    harm_type: str = "violent_extremism"
+    legal_rule: str = "eu-tco-art3-removal"
+    obligation_id: int | None = None
+    obligation_version: int | None = None
+    # (id, version) of a status update, action or report draft in each state built, see
+    # UPDATE_STATES, ACTION_STATES and REPORT_STATES.
     updates: dict[str, tuple[int, int]] = field(default_factory=dict)
 
-    def values(self, update: str | None = None) -> dict[str, Any]:
-        values = {k: v for k, v in self.__dict__.items() if v is not None}
-        if update is not None:
-            values["update_id"] = self.updates[update][0]
+    def values(self, given: tuple[str, ...] = ()) -> dict[str, Any]:
+        values = {
+            k: v for k, v in self.__dict__.items() if v is not None and not isinstance(v, dict)
+        }
+        for name, states in STATEFUL.items():
+            state = next((s for s in states if s in given), None)
+            if state is not None:
+                values[name] = self.updates[state][0]
+                values[name.removesuffix("_id") + "_version"] = self.updates[state][1]
         return values
 
-    def path(self, template: str, update: str | None = None) -> str:
-        values = self.values(update)
+    def path(self, template: str, given: tuple[str, ...] = ()) -> str:
+        values = self.values(given)
 
         def value(match: re.Match[str]) -> str:
             collection, name = match.groups()
@@ -215,14 +243,14 @@ class World:
 
         return re.sub(r"([\w-]+)/{(\w+)}", value, template)
 
-    def fill(self, value: Any) -> Any:
+    def fill(self, value: Any, given: tuple[str, ...] = ()) -> Any:
         """A request body or query with its {placeholders} replaced by this world's rows."""
         if isinstance(value, str):
-            return value.format_map(self.values())
+            return value.format_map(self.values(given))
         if isinstance(value, dict):
-            return {k: self.fill(v) for k, v in value.items()}
+            return {k: self.fill(v, given) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.fill(v) for v in value]
+            return [self.fill(v, given) for v in value]
         return value
 
 
@@ -250,6 +278,16 @@ def _policy_body(slug: str, schedule: str) -> dict[str, Any]:
     }
 
 
+def _action_body(selector: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "action": "geo_restrict",
+        "selector": selector,
+        "regions": ["DE"],
+        "policy_section": "VE-1",
+        "explanation": "Attack footage shared to glorify the attack.",
+    }
+
+
 def build_world(api: Api, needs: frozenset[str], **declare: Any) -> World:
     client, admin, world = api.client, api.admin, World(uniq=f"m{next(_SERIAL)}")
     needs = _closure(set(needs))
@@ -257,7 +295,7 @@ def build_world(api: Api, needs: frozenset[str], **declare: Any) -> World:
 
     def post(path: str, body: dict[str, Any] | None, auth: dict[str, str] = admin) -> Any:
         response = client.post(API + path, json=body, headers=auth)
-        assert response.status_code in (200, 201), f"POST {path}: {response.text}"
+        assert response.status_code in (200, 201, 202), f"POST {path}: {response.text}"
         return response.json()
 
     if "key" in needs:
@@ -328,6 +366,37 @@ def build_world(api: Api, needs: frozenset[str], **declare: Any) -> World:
         world.override_id = post("/overrides", body)["id"]
     if "page_id" in needs:
         world.page_id = post("/pages", {"escalation_policy": world.policy, "summary": "Help"})["id"]
+    if CLUSTER in needs:
+        items = [
+            {"external_id": f"matrix-{world.uniq}-{i}", "account_id": "acct-1"} for i in range(2)
+        ]
+        post(f"/incidents/{world.key}/content", {"items": items})
+    pr = {"Authorization": f"Bearer {api.pr_lead}"}
+    for state in ACTION_STATES:
+        if state not in needs:
+            continue
+        selector: dict[str, Any] = {"scope": "cluster"}
+        if state != "big_action":
+            selector = {"scope": "items", "external_ids": [f"matrix-{world.uniq}-0"]}
+        action = post(f"/incidents/{world.key}/actions", _action_body(selector), pr)
+        if state == "running_action":
+            action = post(f"/incidents/{world.key}/actions/{action['id']}/execute", None)
+        world.updates[state] = (action["id"], action["version"])
+    if "obligation_id" in needs:
+        post(f"/incidents/{world.key}/triggers", {"kind": "threat_to_life_identified"})
+        response = client.get(f"{API}/incidents/{world.key}/obligations", headers=admin)
+        assert response.status_code == 200, response.text
+        (notify,) = [o for o in response.json() if o["report_draft"] is not None]
+        world.obligation_id, world.obligation_version = notify["id"], notify["version"]
+        report_id = notify["report_draft"]
+        for state in REPORT_STATES:
+            if state not in needs:
+                continue
+            one = f"/incidents/{world.key}/reports/{report_id}"
+            report = client.get(API + one, headers=admin).json()
+            if state == "reviewed_report":
+                report = post(one + "/review", {"version": report["version"]})
+            world.updates[state] = (report["id"], report["version"])
     if world.key is not None:
         # Read the version last: adding a participant touches the incident.
         response = client.get(f"{API}/incidents/{world.key}", headers=admin)
@@ -358,10 +427,12 @@ class Endpoint:
         named = {
             PARAMETER_ROWS.get((collection, name), name)
             for collection, name in re.findall(r"([\w-]+)/{(\w+)}", self.path)
-        } - {"update_id"}
+        } - set(STATEFUL)
         named |= _placeholders(self.body) | _placeholders(self.params)
         object.__setattr__(self, "needs", frozenset(named - {"uniq"} | set(self.given)))
-        assert ("{update_id}" in self.path) == (self.update is not None), self.id
+        for name, states in STATEFUL.items():
+            state = next((s for s in states if s in self.given), None)
+            assert (f"{{{name}}}" in self.path) == (state is not None), self.id
 
     @property
     def id(self) -> str:
@@ -382,10 +453,10 @@ class Endpoint:
             headers["If-Match"] = f'"{world.updates[self.update or ""][1]}"'
         return client.request(
             self.method,
-            world.path(API + self.path, self.update),
+            world.path(API + self.path, self.given),
             headers=headers,
-            json=world.fill(self.body),
-            params=world.fill(self.params),
+            json=world.fill(self.body, self.given),
+            params=world.fill(self.params, self.given),
         )
 
 
@@ -637,6 +708,107 @@ MATRIX: list[Endpoint] = [
     ),
     Endpoint("DELETE", "/incidents/{key}/comms/cadence", Role.INCIDENT_MANAGER, given=(CADENCE,)),
     Endpoint("GET", "/comms/deliveries", Role.INCIDENT_MANAGER),
+    # ------------------------------------------------ enforcement (see enforcement/api.py)
+    Endpoint(
+        "POST",
+        "/incidents/{key}/content",
+        Role.RESPONDER,
+        body={"items": [{"external_id": "matrix-new-{uniq}", "regions": ["DE"]}]},
+    ),
+    Endpoint("GET", "/incidents/{key}/content", Role.VIEWER),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/actions",
+        Role.RESPONDER,
+        201,
+        body=_action_body({"scope": "cluster"}),
+        given=(CLUSTER,),
+    ),
+    Endpoint("GET", "/incidents/{key}/actions", Role.VIEWER),
+    Endpoint("GET", "/incidents/{key}/actions/{action_id}", Role.VIEWER, given=("big_action",)),
+    Endpoint(
+        "GET", "/incidents/{key}/actions/{action_id}/items", Role.VIEWER, given=("big_action",)
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/actions/{action_id}/approve",
+        Role.INCIDENT_MANAGER,
+        given=("big_action",),
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/actions/{action_id}/execute",
+        Role.INCIDENT_MANAGER,
+        202,
+        given=("small_action",),
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/actions/{action_id}/cancel",
+        Role.INCIDENT_MANAGER,
+        body={"reason": "Order withdrawn"},
+        given=("small_action",),
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/actions/{action_id}/rollback",
+        Role.INCIDENT_MANAGER,
+        202,
+        body={"reason": "Order withdrawn"},
+        given=("running_action",),
+    ),
+    # ------------------------------------------------ compliance (see compliance/api.py)
+    Endpoint("GET", "/policy", Role.VIEWER),
+    Endpoint("GET", "/policy/{harm_type}", Role.VIEWER),
+    Endpoint("GET", "/compliance/rules", Role.VIEWER),
+    Endpoint("GET", "/compliance/rules/{rule_id}", Role.VIEWER),
+    Endpoint("GET", "/compliance/obligations", Role.VIEWER),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/triggers",
+        Role.RESPONDER,
+        201,
+        body={"kind": "removal_order_received", "regions": ["DE"], "reference": "order-1"},
+    ),
+    Endpoint("GET", "/incidents/{key}/triggers", Role.VIEWER),
+    Endpoint("GET", "/incidents/{key}/obligations", Role.VIEWER),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/obligations/{obligation_id}/complete",
+        Role.RESPONDER,
+        body={"text": "Notified the BKA by phone", "version": "{obligation_version}"},
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/obligations/{obligation_id}/waive",
+        Role.INCIDENT_MANAGER,
+        body={"reason": "Police confirmed a hoax", "version": "{obligation_version}"},
+    ),
+    Endpoint("GET", "/incidents/{key}/statements", Role.VIEWER),
+    Endpoint("GET", "/incidents/{key}/statements.jsonl", Role.VIEWER),
+    Endpoint("GET", "/incidents/{key}/reports", Role.VIEWER),
+    Endpoint("GET", "/incidents/{key}/reports/{report_id}", Role.VIEWER, given=("draft_report",)),
+    Endpoint(
+        "PUT",
+        "/incidents/{key}/reports/{report_id}",
+        Role.RESPONDER,
+        body={"content": {"summary": "corrected"}, "version": "{report_version}"},
+        given=("draft_report",),
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/reports/{report_id}/review",
+        Role.INCIDENT_MANAGER,
+        body={"version": "{report_version}"},
+        given=("draft_report",),
+    ),
+    Endpoint(
+        "POST",
+        "/incidents/{key}/reports/{report_id}/submission",
+        Role.INCIDENT_MANAGER,
+        body={"reference": "BKA receipt 77", "version": "{report_version}"},
+        given=("reviewed_report",),
+    ),
 ]
 INCIDENT_SCOPED = [e for e in MATRIX if "key" in e.needs]
 # What the restricted incident is built with: everything an incident-scoped row needs,

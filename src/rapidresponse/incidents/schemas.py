@@ -103,6 +103,8 @@ class TimelineKind(StrEnum):
     PAGE = "page"
     COMMUNICATION = "communication"
     REMINDER = "reminder"
+    CONTAINMENT = "containment"
+    COMPLIANCE = "compliance"
 
 
 class Strict(Input):

@@ -30,9 +30,11 @@ def default_handlers(
     return handlers
 
 
-def default_session_handlers() -> dict[str, SessionHandler]:
+def default_session_handlers(settings: Settings | None = None) -> dict[str, SessionHandler]:
     """Topics whose handling changes the database (exactly once, in the delivery transaction)."""
     from rapidresponse.comms import service as comms
+    from rapidresponse.compliance import service as compliance
+    from rapidresponse.enforcement import service as enforcement
     from rapidresponse.oncall import service as oncall
     from rapidresponse.playbooks import service as playbooks
 
@@ -40,4 +42,8 @@ def default_session_handlers() -> dict[str, SessionHandler]:
     handlers.update(playbooks.session_handlers())
     handlers.update(oncall.session_handlers())
     handlers.update(comms.session_handlers())
+    handlers.update(compliance.session_handlers())
+    handlers.update(
+        enforcement.session_handlers((settings or get_settings()).enforcement_batch_size)
+    )
     return handlers

@@ -1,0 +1,1 @@
+"""Content policy, jurisdictions and obligations, DSA statements of reasons, report drafts."""

@@ -1,0 +1,1 @@
+"""Containment actions on content and accounts: blast radius, approvals, resumable execution."""
