@@ -72,6 +72,10 @@ def test_terrorist_removal_order_at_10_is_due_at_11_and_breached_at_11_01(
     assert removal["state"] == "open"
     assert removal["citation"]
     assert removal["source_url"].startswith("https://")
+    # "What is next" lists it with its countdown.
+    upcoming = client.get(f"{API}/incidents/{key}/next-actions", headers=auth).json()
+    soon = [i for i in upcoming["due_soon"] if i["kind"] == "obligation"]
+    assert any(i["due_at"] == "2026-11-25T11:00:00Z" and "in 57" in i["detail"] for i in soon)
     preserve = obligations(client, auth, key)["eu-tco-art6-preserve"]
     assert preserve["retain_until"] == "2027-05-25T10:00:00Z"
 
@@ -89,6 +93,8 @@ def test_terrorist_removal_order_at_10_is_due_at_11_and_breached_at_11_01(
     assert late["state"] == "breached"
     assert late["seconds_left"] == -60
     assert late["breached_at"] == "2026-11-25T11:01:00Z"
+    overdue = client.get(f"{API}/incidents/{key}/next-actions", headers=auth).json()["overdue"]
+    assert any(i["kind"] == "obligation" and i["title"] == late["title"] for i in overdue)
     breached = client.get(
         f"{API}/compliance/obligations", params={"state": "breached"}, headers=auth
     ).json()

@@ -22,6 +22,7 @@ from rapidresponse.enforcement.schemas import ActionIn, ItemIn
 from rapidresponse.errors import Conflict, Forbidden, InvalidInput
 from rapidresponse.incidents import service as incidents
 from rapidresponse.incidents.schemas import IncidentCreate, TimelineKind
+from rapidresponse.playbooks import service as playbooks
 from tests.conftest import ADMIN, MANAGER, RESPONDER, incident_body
 
 SHARED_FIELDS = (
@@ -233,6 +234,12 @@ def test_two_person_approval_cannot_be_given_by_the_requester(
         assert row.requires_approval
         with pytest.raises(Conflict, match="approve it first"):
             service.start(session, MANAGER, key, action_id, clock.now())
+    with transaction(db) as session:
+        blocked = playbooks.next_actions(session, MANAGER, clock.now(), key).blocked
+    # Beside the playbook's tasks waiting on others, the action waiting for its approver.
+    waiting = [i for i in blocked if i.kind == "approval"]
+    assert len(waiting) == 1
+    assert "other than manager-user" in (waiting[0].owner or "")
     with pytest.raises(Forbidden, match="two-person"), transaction(db) as session:
         service.approve(session, MANAGER, key, action_id, clock.now())
     # An admin token for the same person is still the same person.

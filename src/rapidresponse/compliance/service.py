@@ -11,6 +11,7 @@ themselves: nothing here sends a report anywhere.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -285,6 +286,27 @@ def fire_timer(session: Session, payload: dict[str, Any], now: datetime) -> None
         now,
         {"obligation_id": obligation.id, "stage": payload.get("stage")},
     )
+
+
+@dataclass(frozen=True)
+class OpenObligation:
+    title: str
+    citation: str
+    due_at: datetime
+
+
+def open_obligations(session: Session, incident_id: int) -> list[OpenObligation]:
+    """An incident's open obligations, for the next-actions view (the caller checked access)."""
+    rulebook = shipped_rulebook()
+    out = []
+    for row in session.scalars(
+        select(Obligation)
+        .where(Obligation.incident_id == incident_id, Obligation.status == OPEN)
+        .order_by(Obligation.due_at)
+    ):
+        rule = rulebook.get(row.rule_id)
+        out.append(OpenObligation(rule.title, f"{rule.instrument} {rule.citation}", row.due_at))
+    return out
 
 
 def _find_obligation(

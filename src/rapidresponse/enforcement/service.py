@@ -979,6 +979,20 @@ def action_items(
     ], int(session.scalar(count) or 0)
 
 
+def awaiting_approval(session: Session, incident_id: int) -> list[EnforcementAction]:
+    """Actions waiting for a second approval (the caller checked access)."""
+    return list(
+        session.scalars(
+            select(EnforcementAction)
+            .where(
+                EnforcementAction.incident_id == incident_id,
+                EnforcementAction.status == AWAITING_APPROVAL,
+            )
+            .order_by(EnforcementAction.id)
+        )
+    )
+
+
 def cluster_for_reports(session: Session, incident_id: int) -> list[ContentItem]:
     """The incident's content (not accounts or keys), for report drafts."""
     return list(

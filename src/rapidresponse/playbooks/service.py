@@ -294,6 +294,8 @@ def next_actions(
             session, principal, incidents.IncidentFilter(open_only=True), 10_000, 0
         )
     from rapidresponse.comms import service as comms
+    from rapidresponse.compliance import service as compliance
+    from rapidresponse.enforcement import service as enforcement
 
     view = NextActions(now=now)
     for incident in sorted(chosen, key=lambda i: (i.severity, i.detected_at)):
@@ -348,6 +350,33 @@ def next_actions(
                         if late
                         else f"in {_minutes(update_due - now)}"
                     ),
+                )
+            )
+        for due in compliance.open_obligations(session, incident.id):
+            item = ActionItem(
+                kind="obligation",
+                incident=incident.key,
+                severity=incident.severity,
+                title=due.title,
+                due_at=due.due_at,
+                detail=due.citation,
+            )
+            if due.due_at < now:
+                item.detail = f"{_minutes(now - due.due_at)} late — {due.citation}"
+                view.overdue.append(item)
+            elif due.due_at <= now + horizon:
+                item.detail = f"in {_minutes(due.due_at - now)} — {due.citation}"
+                view.due_soon.append(item)
+        for waiting in enforcement.awaiting_approval(session, incident.id):
+            view.blocked.append(
+                ActionItem(
+                    kind="approval",
+                    incident=incident.key,
+                    severity=incident.severity,
+                    title=f"Approve {waiting.action.replace('_', ' ')} #{waiting.id} "
+                    f"({waiting.total:,} items)",
+                    owner=f"an incident manager other than {waiting.requested_by}",
+                    detail="a bulk action over the threshold needs a second approval",
                 )
             )
         if record is not None:
