@@ -12,6 +12,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from rapidresponse.auth.policy import Principal
+from rapidresponse.compliance import service as compliance
+from rapidresponse.compliance.schemas import TriggerIn
+from rapidresponse.enforcement import service as enforcement
+from rapidresponse.enforcement.schemas import ActionIn, ItemIn
 from rapidresponse.incidents import service
 from rapidresponse.incidents.schemas import (
     IncidentCreate,
@@ -87,6 +91,7 @@ def seed_demo_incidents(session: Session, principal: Principal, now: datetime) -
         ),
         now - timedelta(minutes=40),
     )
+    _contain_attack(session, principal, attack.key, now)
 
     challenge = service.declare(
         session,
@@ -113,6 +118,7 @@ def seed_demo_incidents(session: Session, principal: Principal, now: datetime) -
         now - timedelta(hours=5),
     )
     keys.append(challenge.key)
+    _contain_challenge(session, principal, challenge.key, now)
     for status, ago in (("triaged", 290), ("active", 280), ("contained", 60)):
         service.change_status(
             session,
@@ -142,3 +148,117 @@ def seed_demo_incidents(session: Session, principal: Principal, now: datetime) -
     )
     keys.append(cse.key)
     return keys
+
+
+def _contain_attack(session: Session, principal: Principal, key: str, now: datetime) -> None:
+    """1,500 re-uploads, a German removal order running against the hour, a labelled batch
+    done, and the big geo-block waiting for a second incident manager's approval."""
+    regions = (["DE", "AT"], ["FR"], ["US"], ["DE", "FR", "US"])
+    enforcement.add_items(
+        session,
+        principal,
+        key,
+        [
+            ItemIn(
+                external_id=f"reupload-{i:05d}",
+                account_id=f"acct-{i % 211:04d}",
+                regions=regions[i % len(regions)],
+                keys=["#attackvideo", "media:cluster-7f3a"],
+                language="de" if i % 3 else "en",
+                views=40 + (i * 37) % 9000,
+                posted_at=now - timedelta(minutes=90 - i % 80),
+                source="hash_match" if i % 4 else "user_report",
+                automated_detection=bool(i % 4),
+            )
+            for i in range(1500)
+        ],
+        now - timedelta(minutes=60),
+    )
+    compliance.record_trigger(
+        session,
+        principal,
+        key,
+        TriggerIn.model_validate(
+            {
+                "kind": "terrorist_content_removal_order",
+                "occurred_at": now - timedelta(minutes=45),
+                "regions": ["DE"],
+                "reference": "TCO removal order BKA-2026-1187",
+                "details": "Covers the attacker's stream and its re-uploads.",
+            }
+        ),
+        now - timedelta(minutes=44),
+    )
+    label = enforcement.plan(
+        session,
+        principal,
+        key,
+        ActionIn.model_validate(
+            {
+                "action": "label",
+                "selector": {
+                    "scope": "items",
+                    "external_ids": [f"reupload-{i:05d}" for i in range(40)],
+                },
+                "policy_section": "VE-1",
+                "explanation": "Footage of a violent attack; shown behind a warning screen.",
+                "reason": "News reuse under review; warning screen first.",
+            }
+        ),
+        now - timedelta(minutes=35),
+        approval_threshold=1000,
+    )
+    enforcement.start(session, principal, key, label.id, now - timedelta(minutes=34))
+    while enforcement.run_batch(session, label.id, now - timedelta(minutes=33), 500):
+        pass
+    enforcement.plan(
+        session,
+        principal,
+        key,
+        ActionIn.model_validate(
+            {
+                "action": "geo_restrict",
+                "selector": {"scope": "key", "key": "media:cluster-7f3a"},
+                "regions": ["DE", "AT", "FR"],
+                "policy_section": "VE-1",
+                "ground": "illegal",
+                "legal_ground": "Regulation (EU) 2021/784, Art. 3 (removal order BKA-2026-1187)",
+                "explanation": "The attacker's stream and edited copies: terrorist content "
+                "subject to a removal order.",
+                "reason": "Removal order received; 1,500 re-uploads in the cluster.",
+            }
+        ),
+        now - timedelta(minutes=20),
+        approval_threshold=1000,
+    )
+
+
+def _contain_challenge(session: Session, principal: Principal, key: str, now: datetime) -> None:
+    """The challenge's hashtags: searches redirected to help resources."""
+    enforcement.add_items(
+        session,
+        principal,
+        key,
+        [
+            ItemIn(subject="hashtag", external_id=tag, keys=[f"#{tag}"], regions=["BR", "MX"])
+            for tag in ("blackoutchallenge", "desafiodoapagao")
+        ],
+        now - timedelta(minutes=200),
+    )
+    action = enforcement.plan(
+        session,
+        principal,
+        key,
+        ActionIn.model_validate(
+            {
+                "action": "search_intervention",
+                "selector": {"scope": "cluster", "subjects": ["hashtag"]},
+                "policy_section": "DC-1",
+                "explanation": "Searches for the challenge show safety resources instead.",
+            }
+        ),
+        now - timedelta(minutes=190),
+        approval_threshold=1000,
+    )
+    enforcement.start(session, principal, key, action.id, now - timedelta(minutes=189))
+    enforcement.run_batch(session, action.id, now - timedelta(minutes=188), 500)
