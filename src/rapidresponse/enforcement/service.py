@@ -242,10 +242,17 @@ def list_items(
     query = select(ContentItem).where(ContentItem.incident_id == incident.id)
     if subject is not None:
         query = query.where(ContentItem.subject == subject.value)
-    rows = list(session.scalars(query.order_by(ContentItem.id)))
-    if carrying is not None:
-        wanted = carrying.casefold()
-        rows = [r for r in rows if wanted in r.keys or r.external_id.casefold() == wanted]
+    if carrying is None:
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        page = session.scalars(query.order_by(ContentItem.id).limit(limit).offset(offset))
+        return list(page), int(total or 0)
+    # Keys are a JSON list, which SQLite and PostgreSQL query differently; filter here.
+    wanted = carrying.casefold()
+    rows = [
+        r
+        for r in session.scalars(query.order_by(ContentItem.id))
+        if wanted in r.keys or r.external_id.casefold() == wanted
+    ]
     return rows[offset : offset + limit], len(rows)
 
 
