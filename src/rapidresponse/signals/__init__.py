@@ -1,0 +1,1 @@
+"""Signals: event schema, ingestion, windowed counting, detectors and alerts."""
