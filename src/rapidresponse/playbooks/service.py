@@ -367,15 +367,15 @@ def next_actions(
             elif due.due_at <= now + horizon:
                 item.detail = f"in {_minutes(due.due_at - now)} — {due.citation}"
                 view.due_soon.append(item)
-        for waiting in enforcement.awaiting_approval(session, incident.id):
+        for pending in enforcement.awaiting_approval(session, incident.id):
             view.blocked.append(
                 ActionItem(
                     kind="approval",
                     incident=incident.key,
                     severity=incident.severity,
-                    title=f"Approve {waiting.action.replace('_', ' ')} #{waiting.id} "
-                    f"({waiting.total:,} items)",
-                    owner=f"an incident manager other than {waiting.requested_by}",
+                    title=f"Approve {pending.action.replace('_', ' ')} #{pending.id} "
+                    f"({pending.total:,} items)",
+                    owner=f"an incident manager other than {pending.requested_by}",
                     detail="a bulk action over the threshold needs a second approval",
                 )
             )
