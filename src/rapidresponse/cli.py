@@ -20,6 +20,7 @@ from rapidresponse.incidents.cli import app as incident_app
 from rapidresponse.oncall.cli import app as oncall_app
 from rapidresponse.playbooks.cli import app as playbook_app
 from rapidresponse.playbooks.cli import next_ as next_actions
+from rapidresponse.signals.cli import detect_app
 
 app = typer.Typer(
     help="Rapid Response: command platform for Trust & Safety incident response.",
@@ -38,6 +39,7 @@ app.add_typer(content_app, name="content")
 app.add_typer(action_app, name="action")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(policy_app, name="policy")
+app.add_typer(detect_app, name="detect")
 app.command("next")(next_actions)
 
 

@@ -1,0 +1,565 @@
+"""Streaming anomaly detectors: pure, see only the past, O(1) time and bounded memory per row.
+
+Every detector is fed ``update(t, value)`` once per row, in order (``t`` in epoch seconds), and
+returns a score in [0, 1] before it sees the next row. Nothing here reads a clock, a file or a
+database; state is plain numbers and fixed-size numpy buffers, so a detector's memory does not
+grow however long the stream (``memory_items()`` reports it; the tests hold it constant).
+
+Components, and why each is here:
+
+- ``Ewma``: exponentially weighted mean and variance. O(1), no buffer; the short-memory
+  baseline for counts and the scale estimate for prediction errors. Plain arithmetic.
+- ``HourOfWeekBaseline``: one ``Ewma`` per hour of the week (168 slots). Abuse and reporting
+  traffic follows the week (weekday evenings are not Sunday mornings); a per-slot baseline
+  stops the weekly rhythm itself from looking anomalous. Plain arithmetic.
+- ``Cusum``: two-sided tabular CUSUM (Page 1954) on standardised residuals. A slow ramp never
+  produces one surprising point, but its residuals keep the same sign; CUSUM accumulates that
+  drift and fires. ``ruptures`` offers offline change-point search (PELT, binary segmentation),
+  which needs the whole series and re-solves as it grows: not streaming, so not used.
+- ``poisson_surprise``: ``-log10 P(X >= count)`` under Poisson or, when the variance exceeds
+  the mean, the negative binomial with the same mean. Uses ``scipy.stats.poisson.logsf`` /
+  ``scipy.stats.nbinom.logsf`` (log survival functions, exact far into the tail, where
+  ``1 - cdf`` would round to 0).
+- ``ContextNovelty``: the idea of Numenta's CAD OSE (contextual anomaly detector): quantise the
+  recent values and ask whether this short pattern has been seen before. New shapes (a flat
+  line where the series always oscillates, a jump to a level never visited) score high even
+  when each value alone is ordinary. Keys are bounded by construction (bins ** order).
+- ``AnomalyLikelihood``: Numenta's post-processing of raw scores. A raw score is only
+  interesting relative to how raw scores usually look on this stream: it compares the mean
+  of the last few raw scores with the mean and spread of a long trailing window (Gaussian
+  tail via ``scipy.special.ndtr``-equivalent ``math.erfc``), then log-scales the tail
+  probability into [0, 1]. This turns noisy per-row errors into a calibrated, comparable score.
+- ``RestGate``: suppression of repeated alarms. A score passes only if it beats every raw
+  score of the last ``rest`` rows (a sliding maximum); whatever threshold an operator picks,
+  one incident yields one alarm rather than a burst.
+- ``value_detector()``: the ensemble for arbitrary real-valued series (measured on NAB): a
+  windowed standardised error, a one-step prediction error and the context novelty, each
+  passed through its own anomaly likelihood; the strongest wins, then the rest gate.
+- ``count_detector()``: for per-minute event counts: an hour-of-week baseline blended with a
+  short EWMA gives the expected count, ``poisson_surprise`` (dispersion learned from Pearson
+  residuals) scores spikes, ``Cusum`` on the residuals scores slow ramps.
+
+``river`` (online ML) has streaming EWMA/quantile statistics and a half-space-trees detector;
+the pieces needed here are a few lines of arithmetic each and river is not installed, so it is
+not used. numpy supplies the fixed-size ring buffers; scipy the count tail probabilities.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats  # type: ignore[import-untyped]  # no stubs pinned (scipy-stubs)
+
+FloatArray = npt.NDArray[np.float64]
+
+WEEK_SECONDS = 7 * 24 * 3600
+HOUR_SECONDS = 3600
+VALUE_LIMIT = 1e150
+
+
+class StreamingDetector(Protocol):
+    """A detector fed one row at a time; returns a score in [0, 1] for that row."""
+
+    def update(self, t: float, value: float) -> float: ...
+
+    def memory_items(self) -> int: ...
+
+
+# --- Small pure components ----------------------------------------------------------------
+
+
+@dataclass
+class Ewma:
+    """Exponentially weighted mean and variance (West's incremental form)."""
+
+    alpha: float = 0.05
+    mean: float = 0.0
+    var: float = 0.0
+    n: int = 0
+
+    def update(self, x: float) -> None:
+        if self.n == 0:
+            self.mean, self.var = x, 0.0
+        else:
+            diff = x - self.mean
+            incr = self.alpha * diff
+            self.mean += incr
+            self.var = (1.0 - self.alpha) * (self.var + diff * incr)
+        self.n += 1
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(max(self.var, 0.0))
+
+    def memory_items(self) -> int:
+        return 3
+
+
+@dataclass
+class HourOfWeekBaseline:
+    """One EWMA per hour of the week (UTC), falling back to one per hour of the day.
+
+    A weekly slot is trusted once it has seen ``min_observations`` values (an hour of
+    per-minute counts); until then the hour-of-day slot stands in, so a daily rhythm is learned
+    within the first days rather than the first weeks.
+    """
+
+    alpha: float = 0.02
+    min_observations: int = 60
+    slots: list[Ewma] = field(default_factory=list)
+    daily: list[Ewma] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.slots:
+            self.slots = [Ewma(self.alpha) for _ in range(168)]
+        if not self.daily:
+            self.daily = [Ewma(self.alpha) for _ in range(24)]
+
+    @staticmethod
+    def slot(t: float) -> int:
+        # The epoch began on a Thursday; shift so slot 0 is Monday 00:00 UTC.
+        return int(((t + 3 * 86400) % WEEK_SECONDS) // HOUR_SECONDS)
+
+    def expected(self, t: float) -> float | None:
+        """The weekly slot's mean, else the daily slot's, or None before either is trusted."""
+        weekly = self.slots[self.slot(t)]
+        if weekly.n >= self.min_observations:
+            return weekly.mean
+        daily = self.daily[self.slot(t) % 24]
+        return daily.mean if daily.n >= self.min_observations else None
+
+    def update(self, t: float, x: float) -> None:
+        slot = self.slot(t)
+        self.slots[slot].update(x)
+        self.daily[slot % 24].update(x)
+
+    def memory_items(self) -> int:
+        return sum(s.memory_items() for s in self.slots) + sum(d.memory_items() for d in self.daily)
+
+
+@dataclass
+class Cusum:
+    """Two-sided tabular CUSUM on standardised residuals ``z``.
+
+    ``k`` is the allowance (half the shift, in standard deviations, worth detecting); ``h`` the
+    decision level. ``update`` returns the larger of the two sums divided by ``h`` (>= 1 means
+    alarm); after an alarm both sums restart so one shift alarms once.
+    """
+
+    k: float = 0.5
+    h: float = 5.0
+    high: float = 0.0
+    low: float = 0.0
+
+    def update(self, z: float) -> float:
+        self.high = max(0.0, self.high + z - self.k)
+        self.low = max(0.0, self.low - z - self.k)
+        level = max(self.high, self.low) / self.h
+        if level >= 1.0:
+            self.high = self.low = 0.0
+        return level
+
+    def memory_items(self) -> int:
+        return 2
+
+
+def poisson_surprise(count: int, expected: float, dispersion: float = 1.0) -> float:
+    """``-log10 P(X >= count)``: Poisson for dispersion <= 1, else negative binomial.
+
+    The negative binomial has mean ``expected`` and variance ``dispersion * expected``. A count
+    at or below zero is never surprising (0.0).
+    """
+    if count <= 0:
+        return 0.0
+    mu = max(expected, 1e-9)
+    if dispersion <= 1.0:
+        log_sf = float(stats.poisson.logsf(count - 1, mu))
+    else:
+        # Mean mu, variance dispersion * mu: n = mu / (dispersion - 1), p = 1 / dispersion.
+        n = mu / (dispersion - 1.0)
+        log_sf = float(stats.nbinom.logsf(count - 1, n, 1.0 / dispersion))
+    return max(0.0, -log_sf / math.log(10.0))
+
+
+@dataclass
+class RingBuffer:
+    """The last ``size`` values, with O(1) running sum and sum of squares."""
+
+    size: int
+    data: FloatArray = field(init=False)
+    head: int = 0
+    count: int = 0
+    total: float = 0.0
+    total_sq: float = 0.0
+    _since_refresh: int = 0
+
+    def __post_init__(self) -> None:
+        self.data = np.zeros(self.size, dtype=np.float64)
+
+    def push(self, x: float) -> None:
+        if self.count == self.size:
+            old = float(self.data[self.head])
+            self.total -= old
+            self.total_sq -= old * old
+        else:
+            self.count += 1
+        self.data[self.head] = x
+        self.head = (self.head + 1) % self.size
+        self.total += x
+        self.total_sq += x * x
+        self._since_refresh += 1
+        if self._since_refresh >= 4 * self.size:
+            # Running sums drift with rounding; recompute now and then (amortised O(1)).
+            view = self.values()
+            self.total = float(view.sum())
+            self.total_sq = float(np.dot(view, view))
+            self._since_refresh = 0
+
+    def values(self) -> FloatArray:
+        return self.data if self.count == self.size else self.data[: self.count]
+
+    def last(self, k: int) -> FloatArray:
+        """The most recent ``k`` values (fewer if not yet filled), oldest first."""
+        k = min(k, self.count)
+        idx = (self.head - k + np.arange(k)) % self.size
+        return self.data[idx]
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    @property
+    def std(self) -> float:
+        if self.count < 2:
+            return 0.0
+        m = self.mean
+        return math.sqrt(max(self.total_sq / self.count - m * m, 0.0))
+
+    def memory_items(self) -> int:
+        return int(self.data.size) + 4
+
+
+def _gaussian_tail(z: float) -> float:
+    """P(Z >= z) for a standard normal."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+@dataclass
+class AnomalyLikelihood:
+    """Numenta-style anomaly likelihood of a stream of raw scores (log-scaled to [0, 1]).
+
+    The last ``short`` raw scores are averaged and compared with the mean and standard
+    deviation of the last ``long`` raw scores; the Gaussian tail probability ``q`` of that
+    average becomes ``log(q) / log(floor)`` clipped to [0, 1], so a tail of 1e-5 reads 0.5
+    with the default floor 1e-10.
+    """
+
+    long: int = 2000
+    short: int = 8
+    floor: float = 1e-10
+    min_std: float = 1e-3
+    history: RingBuffer = field(init=False)
+    recent: RingBuffer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.history = RingBuffer(self.long)
+        self.recent = RingBuffer(self.short)
+
+    def update(self, raw: float) -> float:
+        self.recent.push(raw)
+        h = self.history
+        score = 0.0
+        if h.count >= min(self.long, 50):
+            std = max(h.std, self.min_std)
+            z = (self.recent.mean - h.mean) / std
+            q = max(_gaussian_tail(z), self.floor)
+            score = min(1.0, math.log(q) / math.log(self.floor))
+        h.push(raw)
+        return score
+
+    def memory_items(self) -> int:
+        return self.history.memory_items() + self.recent.memory_items()
+
+
+@dataclass
+class ContextNovelty:
+    """How new is the current short pattern of quantised values (CAD OSE's idea).
+
+    Values are quantised into ``bins`` levels over the range seen so far; for each ``k`` in
+    ``orders`` the key is the last ``k`` levels. Each order scores 1 for a never-seen pattern
+    and ``1 / (1 + seen)`` otherwise; the result is their mean. At most ``sum(bins ** k)``
+    keys exist, so memory is bounded.
+    """
+
+    bins: int = 10
+    orders: tuple[int, ...] = (1, 2, 3)
+    lo: float = math.inf
+    hi: float = -math.inf
+    levels: deque[int] = field(default_factory=deque)
+    seen: dict[tuple[int, ...], int] = field(default_factory=dict)
+
+    def level(self, x: float) -> int:
+        span = self.hi - self.lo
+        if span <= 0:
+            return 0
+        return min(int((x - self.lo) / span * self.bins), self.bins - 1)
+
+    def update(self, x: float) -> float:
+        self.lo = min(self.lo, x)
+        self.hi = max(self.hi, x)
+        self.levels.append(self.level(x))
+        longest = max(self.orders)
+        if len(self.levels) > longest:
+            self.levels.popleft()
+        total = 0.0
+        recent = tuple(self.levels)
+        for k in self.orders:
+            if len(recent) < k:
+                continue
+            key = (k, *recent[-k:])
+            n = self.seen.get(key, 0)
+            self.seen[key] = n + 1
+            total += 1.0 / (1.0 + n)
+        return total / len(self.orders)
+
+    def memory_items(self) -> int:
+        return 2 + len(self.levels) + 2 * len(self.seen)
+
+
+@dataclass
+class RestGate:
+    """Silence repeats of one event, whatever threshold is applied afterwards.
+
+    A score passes only if it beats every raw score of the last ``rest`` rows (mode "peak"),
+    or only if all of them stayed below ``base`` (mode "base", CAD OSE's rule); otherwise 0.
+    The sliding maximum is a monotonic deque: amortised O(1), at most ``rest`` entries.
+    """
+
+    rest: int = 150
+    base: float = 0.5
+    mode: str = "peak"
+    row: int = 0
+    maxima: deque[tuple[int, float]] = field(default_factory=deque)
+
+    def update(self, score: float) -> float:
+        q = self.maxima
+        while q and q[0][0] <= self.row - self.rest:
+            q.popleft()
+        recent = q[0][1] if q else 0.0
+        if self.mode == "peak":
+            out = score if score > recent else 0.0
+        else:
+            out = score if recent < self.base else 0.0
+        while q and q[-1][1] <= score:
+            q.pop()
+        q.append((self.row, score))
+        self.row += 1
+        return out
+
+    def memory_items(self) -> int:
+        return 2 + 2 * len(self.maxima)
+
+
+# --- The detectors ------------------------------------------------------------------------
+
+
+@dataclass
+class DetectorState:
+    """Everything a value detector carries between rows (all fixed-size)."""
+
+    window: RingBuffer
+    diffs: Ewma
+    novelty: ContextNovelty
+    likelihoods: list[AnomalyLikelihood]
+    gate: RestGate
+    previous: float | None = None
+    rows: int = 0
+
+    def memory_items(self) -> int:
+        return (
+            self.window.memory_items()
+            + self.diffs.memory_items()
+            + self.novelty.memory_items()
+            + sum(lk.memory_items() for lk in self.likelihoods)
+            + self.gate.memory_items()
+            + 2
+        )
+
+
+@dataclass(frozen=True)
+class ValueDetectorConfig:
+    window: int = 300
+    diff_alpha: float = 0.02
+    likelihood_long: int = 1000
+    likelihood_short: int = 3
+    bins: int = 10
+    orders: tuple[int, ...] = (1, 2, 3)
+    rest: int = 150
+    gate_base: float = 0.5
+    gate_mode: str = "peak"
+    warmup: int = 30
+    use_window: bool = True
+    use_diff: bool = True
+    use_novelty: bool = True
+
+
+class ValueDetector:
+    """The ensemble for real-valued series; see the module docstring."""
+
+    def __init__(self, config: ValueDetectorConfig) -> None:
+        self.config = config
+        c = config
+        self.state = DetectorState(
+            window=RingBuffer(c.window),
+            diffs=Ewma(c.diff_alpha),
+            novelty=ContextNovelty(c.bins, c.orders),
+            likelihoods=[
+                AnomalyLikelihood(c.likelihood_long, c.likelihood_short) for _ in range(3)
+            ],
+            gate=RestGate(c.rest, c.gate_base, c.gate_mode),
+        )
+
+    def raw_scores(self, value: float) -> tuple[float, float, float]:
+        """The three raw errors for this row, from state before the row; updates state."""
+        s = self.state
+        w = s.window
+        scale = max(w.std, 1e-9 + 1e-6 * abs(w.mean))
+        window_err = abs(value - w.mean) / scale if w.count >= 2 else 0.0
+        diff_err = 0.0
+        if s.previous is not None:
+            d = abs(value - s.previous)
+            if s.diffs.n:
+                diff_err = d / max(s.diffs.mean, 1e-9 + 1e-6 * abs(value))
+            s.diffs.update(d)
+        novelty = s.novelty.update(value)
+        w.push(value)
+        s.previous = value
+        # Squash unbounded errors so one wild value cannot dominate the likelihood's spread.
+        return (
+            math.tanh(window_err / 4.0),
+            math.tanh(diff_err / 8.0),
+            novelty,
+        )
+
+    def update(self, t: float, value: float) -> float:
+        c = self.config
+        s = self.state
+        s.rows += 1
+        if not math.isfinite(value):
+            return 0.0
+        # Beyond 1e150 squares overflow the running sums; no real metric lives there.
+        value = max(-VALUE_LIMIT, min(VALUE_LIMIT, value))
+        raws = self.raw_scores(value)
+        used = (c.use_window, c.use_diff, c.use_novelty)
+        score = 0.0
+        for raw, likelihood, on in zip(raws, s.likelihoods, used, strict=True):
+            lk = likelihood.update(raw)
+            if on:
+                score = max(score, lk)
+        if s.rows <= c.warmup:
+            score = 0.0
+        return s.gate.update(score)
+
+    def memory_items(self) -> int:
+        return self.state.memory_items()
+
+    def memory_bound(self) -> int:
+        """The most ``memory_items()`` can ever be: buffers are fixed, the rest is capped."""
+        c = self.config
+        keys = int(sum(c.bins**k for k in c.orders))
+        s = self.state
+        fixed = s.window.memory_items() + sum(lk.memory_items() for lk in s.likelihoods)
+        return fixed + s.diffs.memory_items() + 2 + max(c.orders) + 2 * keys + 2 + 2 * c.rest + 2
+
+
+def value_detector(**overrides: Any) -> StreamingDetector:
+    """The NAB-grade ensemble detector for real-valued series (one configuration for all)."""
+    return ValueDetector(ValueDetectorConfig(**overrides))
+
+
+@dataclass(frozen=True)
+class CountDetectorConfig:
+    seasonal_alpha: float = 0.02
+    min_seasonal_observations: int = 60
+    level_alpha: float = 0.05
+    slow_alpha: float = 0.002
+    seasonal_weight: float = 0.5
+    dispersion_alpha: float = 0.02
+    cusum_k: float = 0.5
+    cusum_h: float = 8.0
+    surprise_full_scale: float = 8.0
+
+
+class CountDetector:
+    """Per-minute event counts: seasonal expected count, count-aware surprise, CUSUM ramps.
+
+    Expected count: the seasonal slot blended with a short EWMA of the level (the level
+    follows today's volume, the slot the time of week). Score = max(Poisson/NB surprise /
+    ``surprise_full_scale``, 1 when CUSUM alarms), clipped to [0, 1]. CUSUM measures against
+    the seasonal slot or, before one is trusted, a slow EWMA: a reference that a slow ramp
+    cannot drag along with it.
+    """
+
+    def __init__(self, config: CountDetectorConfig) -> None:
+        c = config
+        self.config = c
+        self.seasonal = HourOfWeekBaseline(c.seasonal_alpha, c.min_seasonal_observations)
+        self.level = Ewma(c.level_alpha)
+        self.slow = Ewma(c.slow_alpha)
+        self.dispersion = Ewma(c.dispersion_alpha)
+        self.cusum = Cusum(c.cusum_k, c.cusum_h)
+
+    def expected(self, t: float) -> tuple[float, float] | None:
+        """(expected count for spikes, reference for ramps), or None before any data."""
+        c = self.config
+        if not self.level.n:
+            return None
+        seasonal = self.seasonal.expected(t)
+        if seasonal is None:
+            return self.level.mean, self.slow.mean
+        blended = c.seasonal_weight * seasonal + (1.0 - c.seasonal_weight) * self.level.mean
+        return blended, seasonal
+
+    def update(self, t: float, value: float) -> float:
+        c = self.config
+        count = max(0, round(value)) if math.isfinite(value) else 0
+        expected = self.expected(t)
+        score = 0.0
+        if expected is not None:
+            mu, reference = max(expected[0], 0.5), max(expected[1], 0.5)
+            dispersion = max(1.0, self.dispersion.mean) if self.dispersion.n > 10 else 1.0
+            surprise = poisson_surprise(count, mu, dispersion)
+            drift = (count - reference) / math.sqrt(reference * dispersion)
+            ramp = self.cusum.update(max(-4.0, min(4.0, drift)))
+            score = max(surprise / c.surprise_full_scale, 1.0 if ramp >= 1.0 else 0.0)
+            self.dispersion.update(min(((count - mu) ** 2) / mu, 50.0))
+        self.seasonal.update(t, float(count))
+        self.level.update(float(count))
+        self.slow.update(float(count))
+        return min(1.0, max(0.0, score))
+
+    def memory_items(self) -> int:
+        return (
+            self.seasonal.memory_items()
+            + self.level.memory_items()
+            + self.slow.memory_items()
+            + self.dispersion.memory_items()
+            + self.cusum.memory_items()
+        )
+
+    def memory_bound(self) -> int:
+        return self.memory_items()
+
+
+def count_detector(**overrides: Any) -> StreamingDetector:
+    """The detector for per-minute event counts (non-negative integers, weekly seasonal)."""
+    return CountDetector(CountDetectorConfig(**overrides))
+
+
+DetectorFactory = Callable[..., StreamingDetector]
