@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -19,7 +19,10 @@ from rapidresponse.auth.policy import Principal
 from rapidresponse.clock import Clock
 from rapidresponse.db import transaction
 from rapidresponse.errors import DomainError, Unauthenticated
+from rapidresponse.inputs import MAX_ROW_ID
 
+# A database id in a path (see inputs.MAX_ROW_ID).
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Numeric id")]
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"

@@ -3,19 +3,19 @@
 - ``Input``: the base of input models. Unknown fields are an error (a typo must not be
   silently ignored), and no string may contain a NUL character: PostgreSQL cannot store one,
   and no legitimate incident text needs one.
-- ``RowId``: a database id in a path; ids beyond 32-bit integers cannot exist, and asking
-  for one must be a 404/422, not a database error.
+- ``MAX_ROW_ID``: the largest database id; ids beyond 32-bit integers cannot exist, and
+  asking for one must be a 404/422, not a database error (``http.RowId`` applies it to paths).
+
+Nothing here imports the web framework, so pure modules may build on these models.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Path
 from pydantic import BaseModel, ConfigDict, model_validator
 
 MAX_ROW_ID = 2**31 - 1
-RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Numeric id")]
 
 
 def find_nul(value: Any, where: str = "") -> str | None:

@@ -10,8 +10,7 @@ from rapidresponse.auth import service
 from rapidresponse.auth.model import ApiToken
 from rapidresponse.auth.policy import Principal, Role, require
 from rapidresponse.auth.schemas import Me, TokenCreate, TokenIssued, TokenOut
-from rapidresponse.http import current_principal, unit_of_work
-from rapidresponse.inputs import RowId
+from rapidresponse.http import RowId, current_principal, unit_of_work
 
 router = APIRouter(tags=["auth"])
 Auth = Annotated[Principal, Depends(current_principal)]

@@ -22,8 +22,7 @@ from rapidresponse.comms.schemas import (
 )
 from rapidresponse.comms.templates import UpdateKind
 from rapidresponse.errors import NotFound
-from rapidresponse.http import current_principal, etag, parse_if_match, unit_of_work
-from rapidresponse.inputs import RowId
+from rapidresponse.http import RowId, current_principal, etag, parse_if_match, unit_of_work
 
 router = APIRouter(tags=["comms"])
 Auth = Annotated[Principal, Depends(current_principal)]

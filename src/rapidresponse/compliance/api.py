@@ -28,10 +28,9 @@ from rapidresponse.compliance.schemas import (
 )
 from rapidresponse.db import transaction
 from rapidresponse.errors import NotFound
-from rapidresponse.http import current_principal, etag, unit_of_work
+from rapidresponse.http import RowId, current_principal, etag, unit_of_work
 from rapidresponse.incidents import service as incidents
 from rapidresponse.incidents.taxonomy import HarmType
-from rapidresponse.inputs import RowId
 
 router = APIRouter(tags=["compliance"])
 Auth = Annotated[Principal, Depends(current_principal)]

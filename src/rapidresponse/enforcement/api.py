@@ -19,8 +19,7 @@ from rapidresponse.enforcement.schemas import (
     ItemsIn,
     ReasonIn,
 )
-from rapidresponse.http import current_principal, etag, parse_if_match, unit_of_work
-from rapidresponse.inputs import RowId
+from rapidresponse.http import RowId, current_principal, etag, parse_if_match, unit_of_work
 
 router = APIRouter(tags=["enforcement"])
 Auth = Annotated[Principal, Depends(current_principal)]

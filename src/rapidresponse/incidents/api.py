@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from rapidresponse.auth.policy import Principal
 from rapidresponse.errors import InvalidInput
-from rapidresponse.http import current_principal, etag, parse_if_match, unit_of_work
+from rapidresponse.http import RowId, current_principal, etag, parse_if_match, unit_of_work
 from rapidresponse.incidents import service
 from rapidresponse.incidents.lifecycle import Status
 from rapidresponse.incidents.schemas import (
@@ -30,7 +30,6 @@ from rapidresponse.incidents.schemas import (
 from rapidresponse.incidents.severity import Severity
 from rapidresponse.incidents.taxonomy import HARM_TYPES, HarmType
 from rapidresponse.incidents.validation import normalise_region
-from rapidresponse.inputs import RowId
 
 router = APIRouter(tags=["incidents"])
 Auth = Annotated[Principal, Depends(current_principal)]

@@ -14,10 +14,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from rapidresponse.auth.policy import Principal
 from rapidresponse.errors import InvalidInput
-from rapidresponse.http import current_principal, unit_of_work
+from rapidresponse.http import RowId, current_principal, unit_of_work
 from rapidresponse.incidents.severity import Severity
 from rapidresponse.incidents.taxonomy import HarmType
-from rapidresponse.inputs import RowId
 from rapidresponse.oncall import service
 from rapidresponse.oncall.escalation import PageStatus
 from rapidresponse.oncall.schemas import (
