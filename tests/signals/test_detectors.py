@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from rapidresponse.signals.detectors import (
+    AlarmGate,
     AnomalyLikelihood,
     ContextNovelty,
     Cusum,
@@ -208,3 +209,50 @@ def test_value_detector_scores_a_spike_above_the_ordinary_rows() -> None:
     # The short average behind the likelihood peaks on the spike or the row after it.
     assert scores[2500:2502].max() == scores[600:].max()
     assert scores[2500:2502].max() > 0.9
+
+
+def test_alarm_gate_fires_once_on_a_rising_score() -> None:
+    gate = AlarmGate(level=0.5, min_quiet=10, margin=1.0)
+    rising = [0.1, 0.55, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
+    out = [gate.update(s) for s in rising]
+    assert out == [0.0, 0.55, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+
+
+def test_alarm_gate_rearms_only_after_quiet_rows_and_a_fall() -> None:
+    gate = AlarmGate(level=0.5, min_quiet=5, margin=1.0)
+    assert gate.update(0.8) == 0.8
+    # Still high after the quiet period: the same anomaly, not a new one.
+    assert [gate.update(0.8) for _ in range(8)] == [0.0] * 8
+    assert gate.update(0.1) == 0.0
+    assert gate.update(0.7) == 0.7  # it fell, and the quiet period is over: a new anomaly
+    gate.update(0.1)
+    assert gate.update(0.9) == 0.0  # fell, but inside the quiet period
+
+
+def test_alarm_gate_quiet_period_can_grow_with_the_rows_seen() -> None:
+    gate = AlarmGate(level=0.5, min_quiet=5, quiet_fraction=0.5)
+    for _ in range(100):
+        gate.update(0.0)
+    assert gate.update(0.9) == 0.9
+    gate.update(0.0)
+    later = [gate.update(0.9 if i % 2 else 0.0) for i in range(40)]
+    assert max(later) == 0.0  # 50 rows of quiet after 100 seen, not the minimum 5
+
+
+def test_alarm_gate_lets_a_far_stronger_score_through_the_quiet_period() -> None:
+    gate = AlarmGate(level=0.3, min_quiet=100, margin=0.4)
+    assert gate.update(0.35) == 0.35
+    assert gate.update(0.5) == 0.0
+    assert gate.update(0.8) == 0.8
+
+
+def test_value_detector_alarms_once_on_a_level_shift_of_ordinary_values() -> None:
+    rng = np.random.default_rng(8)
+    n = 3000
+    values = 50.0 + rng.normal(0.0, 1.0, n)
+    values[2000:] += 1.5  # each shifted value is within 2 sd of the old level
+    scores = np.asarray(run(value_detector, values.tolist()))
+    alarms = np.flatnonzero(scores[2000:] > 0.0)
+    assert len(alarms) >= 1
+    assert alarms[0] < 100
+    assert scores[2000:].max() > scores[600:2000].max()

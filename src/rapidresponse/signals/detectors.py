@@ -29,12 +29,18 @@ Components, and why each is here:
   of the last few raw scores with the mean and spread of a long trailing window (Gaussian
   tail via ``scipy.special.ndtr``-equivalent ``math.erfc``), then log-scales the tail
   probability into [0, 1]. This turns noisy per-row errors into a calibrated, comparable score.
-- ``RestGate``: suppression of repeated alarms. A score passes only if it beats every raw
-  score of the last ``rest`` rows (a sliding maximum); whatever threshold an operator picks,
-  one incident yields one alarm rather than a burst.
+- ``RestGate``: suppression of repeated alarms by a sliding maximum: a score passes only if
+  it beats every raw score of the last ``rest`` rows. Kept as an alternative gate; its flaw
+  on NAB is that a slowly rising score passes on each new high.
+- ``AlarmGate``: one alarm per anomaly. A crossing of ``level`` fires; the gate then stays
+  quiet until ``min_quiet`` rows have passed *and* the score has fallen below ``level``
+  (a genuinely new anomaly), unless a score ``margin`` above the last alarm arrives (with the
+  log-scaled likelihood, a margin of 1.0 disables that override). NAB counts only the
+  earliest detection in a window and charges every false positive, so repeats only cost.
 - ``value_detector()``: the ensemble for arbitrary real-valued series (measured on NAB): a
-  windowed standardised error, a one-step prediction error and the context novelty, each
-  passed through its own anomaly likelihood; the strongest wins, then the rest gate.
+  windowed standardised error, a one-step prediction error, the context novelty and a level
+  shift (mean of the last 20 rows against the 300-row window), each passed through its own
+  anomaly likelihood; the strongest wins, then the alarm gate.
 - ``count_detector()``: for per-minute event counts: an hour-of-week baseline blended with a
   short EWMA gives the expected count, ``poisson_surprise`` (dispersion learned from Pearson
   residuals) scores spikes, ``Cusum`` on the residuals scores slow ramps.
@@ -366,6 +372,44 @@ class RestGate:
         return 2 + 2 * len(self.maxima)
 
 
+@dataclass
+class AlarmGate:
+    """One alarm per anomaly: fire on a crossing, then stay quiet until a new anomaly.
+
+    A score at or above ``level`` fires when the gate is armed and passes through unchanged;
+    every other row reads 0. After an alarm the gate disarms: it re-arms once ``quiet`` rows
+    have passed (``quiet`` grows with the rows seen, ``quiet_fraction`` of them, never below
+    ``min_quiet``) *and* the score has fallen back below ``level`` since the alarm. Inside
+    the quiet period only a score ``margin`` above the last alarm's fires again (a much
+    rarer event than the one already reported), which keeps a slowly rising score from
+    re-firing on each new high.
+    """
+
+    level: float = 0.5
+    min_quiet: int = 100
+    quiet_fraction: float = 0.0
+    margin: float = 0.2
+    row: int = 0
+    last_alarm: int = -(10**9)
+    last_score: float = 0.0
+    fell: bool = True
+
+    def update(self, score: float) -> float:
+        self.row += 1
+        quiet = max(self.min_quiet, int(self.quiet_fraction * self.row))
+        if score < self.level:
+            self.fell = True
+            return 0.0
+        rested = self.row - self.last_alarm >= quiet and self.fell
+        if rested or score >= self.last_score + self.margin:
+            self.last_alarm, self.last_score, self.fell = self.row, score, False
+            return score
+        return 0.0
+
+    def memory_items(self) -> int:
+        return 4
+
+
 # --- The detectors ------------------------------------------------------------------------
 
 
@@ -374,16 +418,18 @@ class DetectorState:
     """Everything a value detector carries between rows (all fixed-size)."""
 
     window: RingBuffer
+    short: RingBuffer
     diffs: Ewma
     novelty: ContextNovelty
     likelihoods: list[AnomalyLikelihood]
-    gate: RestGate
+    gate: RestGate | AlarmGate
     previous: float | None = None
     rows: int = 0
 
     def memory_items(self) -> int:
         return (
             self.window.memory_items()
+            + self.short.memory_items()
             + self.diffs.memory_items()
             + self.novelty.memory_items()
             + sum(lk.memory_items() for lk in self.likelihoods)
@@ -395,18 +441,25 @@ class DetectorState:
 @dataclass(frozen=True)
 class ValueDetectorConfig:
     window: int = 300
+    level_short: int = 20
     diff_alpha: float = 0.02
     likelihood_long: int = 1000
     likelihood_short: int = 3
     bins: int = 10
     orders: tuple[int, ...] = (1, 2, 3)
+    # "alarm": AlarmGate (one alarm per anomaly); "peak" / "base": the older RestGate modes.
+    gate_mode: str = "alarm"
+    alarm_level: float = 0.5
+    min_quiet: int = 100
+    quiet_fraction: float = 0.0
+    alarm_margin: float = 1.0
     rest: int = 150
     gate_base: float = 0.5
-    gate_mode: str = "peak"
     warmup: int = 30
     use_window: bool = True
     use_diff: bool = True
     use_novelty: bool = True
+    use_level: bool = True
 
 
 class ValueDetector:
@@ -415,18 +468,24 @@ class ValueDetector:
     def __init__(self, config: ValueDetectorConfig) -> None:
         self.config = config
         c = config
+        gate: RestGate | AlarmGate
+        if c.gate_mode == "alarm":
+            gate = AlarmGate(c.alarm_level, c.min_quiet, c.quiet_fraction, c.alarm_margin)
+        else:
+            gate = RestGate(c.rest, c.gate_base, c.gate_mode)
         self.state = DetectorState(
             window=RingBuffer(c.window),
+            short=RingBuffer(c.level_short),
             diffs=Ewma(c.diff_alpha),
             novelty=ContextNovelty(c.bins, c.orders),
             likelihoods=[
-                AnomalyLikelihood(c.likelihood_long, c.likelihood_short) for _ in range(3)
+                AnomalyLikelihood(c.likelihood_long, c.likelihood_short) for _ in range(4)
             ],
-            gate=RestGate(c.rest, c.gate_base, c.gate_mode),
+            gate=gate,
         )
 
-    def raw_scores(self, value: float) -> tuple[float, float, float]:
-        """The three raw errors for this row, from state before the row; updates state."""
+    def raw_scores(self, value: float) -> tuple[float, float, float, float]:
+        """The four raw errors for this row, from state before the row; updates state."""
         s = self.state
         w = s.window
         scale = max(w.std, 1e-9 + 1e-6 * abs(w.mean))
@@ -438,6 +497,10 @@ class ValueDetector:
                 diff_err = d / max(s.diffs.mean, 1e-9 + 1e-6 * abs(value))
             s.diffs.update(d)
         novelty = s.novelty.update(value)
+        # A level shift: the mean of the last ``level_short`` rows against the long window.
+        # Each row of a shift may be ordinary; their average is not.
+        s.short.push(value)
+        level_err = abs(s.short.mean - w.mean) / scale if w.count >= 2 else 0.0
         w.push(value)
         s.previous = value
         # Squash unbounded errors so one wild value cannot dominate the likelihood's spread.
@@ -445,6 +508,7 @@ class ValueDetector:
             math.tanh(window_err / 4.0),
             math.tanh(diff_err / 8.0),
             novelty,
+            math.tanh(level_err / 4.0),
         )
 
     def update(self, t: float, value: float) -> float:
@@ -456,7 +520,7 @@ class ValueDetector:
         # Beyond 1e150 squares overflow the running sums; no real metric lives there.
         value = max(-VALUE_LIMIT, min(VALUE_LIMIT, value))
         raws = self.raw_scores(value)
-        used = (c.use_window, c.use_diff, c.use_novelty)
+        used = (c.use_window, c.use_diff, c.use_novelty, c.use_level)
         score = 0.0
         for raw, likelihood, on in zip(raws, s.likelihoods, used, strict=True):
             lk = likelihood.update(raw)
@@ -474,8 +538,13 @@ class ValueDetector:
         c = self.config
         keys = int(sum(c.bins**k for k in c.orders))
         s = self.state
-        fixed = s.window.memory_items() + sum(lk.memory_items() for lk in s.likelihoods)
-        return fixed + s.diffs.memory_items() + 2 + max(c.orders) + 2 * keys + 2 + 2 * c.rest + 2
+        fixed = (
+            s.window.memory_items()
+            + s.short.memory_items()
+            + sum(lk.memory_items() for lk in s.likelihoods)
+        )
+        gate = s.gate.memory_items() if isinstance(s.gate, AlarmGate) else 2 + 2 * c.rest
+        return fixed + s.diffs.memory_items() + 2 + max(c.orders) + 2 * keys + gate + 2
 
 
 def value_detector(**overrides: Any) -> StreamingDetector:
