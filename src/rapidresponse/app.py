@@ -85,6 +85,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from rapidresponse.oncall.api import router as oncall_router
     from rapidresponse.outbox.api import router as outbox_router
     from rapidresponse.playbooks.api import router as playbooks_router
+    from rapidresponse.signals import service as signals_service
+    from rapidresponse.signals.api import router as signals_router
     from rapidresponse.web.pages import router as pages_router
 
     for router in (incidents_router, auth_router, audit_router, outbox_router, playbooks_router):
@@ -93,6 +95,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(comms_router, prefix="/api/v1")
     app.include_router(enforcement_router, prefix="/api/v1")
     app.include_router(compliance_router, prefix="/api/v1")
+    app.include_router(signals_router, prefix="/api/v1")
+    app.state.detection_engine = signals_service.DetectionEngine(
+        signals_service.detection_settings(settings)
+    )
     app.include_router(pages_router)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database check")

@@ -21,6 +21,7 @@ from rapidresponse.oncall.cli import app as oncall_app
 from rapidresponse.playbooks.cli import app as playbook_app
 from rapidresponse.playbooks.cli import next_ as next_actions
 from rapidresponse.signals.cli import detect_app
+from rapidresponse.signals.commands import alerts_app, signals_app
 
 app = typer.Typer(
     help="Rapid Response: command platform for Trust & Safety incident response.",
@@ -40,6 +41,8 @@ app.add_typer(action_app, name="action")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(policy_app, name="policy")
 app.add_typer(detect_app, name="detect")
+app.add_typer(signals_app, name="signals")
+app.add_typer(alerts_app, name="alerts")
 app.command("next")(next_actions)
 
 
@@ -113,11 +116,21 @@ def worker(
     if once:
         console.print(f"delivered or retried {runner.drain()} message(s)")
         return
+    consumer = None
+    if c.settings.nats_url:
+        from rapidresponse.signals.bus import BusSettings, ConsumerThread
+
+        consumer = ConsumerThread(BusSettings(url=c.settings.nats_url), c.factory, c.clock)
+        consumer.start()
+        console.print(f"consuming signals from {c.settings.nats_url} (JetStream RR_SIGNALS)")
     stop = threading.Event()
     try:
         runner.run(stop, c.settings.worker_poll_seconds)
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        if consumer is not None:
+            consumer.stop()
 
 
 @app.command()

@@ -75,6 +75,29 @@ class Settings(BaseSettings):
         description="Bulk actions over more items than this need a second incident manager's "
         "approval before they run.",
     )
+    nats_url: str | None = Field(
+        default=None,
+        description="NATS server with JetStream (e.g. nats://127.0.0.1:4222): `rapidresponse "
+        "worker` then also consumes signals from the RR_SIGNALS stream (subjects rr.signals.>).",
+    )
+    signal_lateness_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=86_400,
+        description="How late a signal may arrive (event time) and still be counted; windows "
+        "close this long after the newest event.",
+    )
+    alert_threshold: float = Field(
+        default=0.75,
+        gt=0,
+        le=1,
+        description="Detector score (0-1) at which a series' minute is anomalous.",
+    )
+    alert_min_count: float = Field(
+        default=5.0,
+        ge=0,
+        description="Fewest events in a minute that can raise an alert.",
+    )
     enforcement_batch_size: int = Field(
         default=500,
         ge=1,

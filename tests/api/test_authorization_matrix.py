@@ -65,6 +65,8 @@ class Api:
     # A responder who is no test principal, to give a statement the PR approval that an
     # admin's Legal approval completes (nobody may approve as both).
     pr_lead: str
+    # Alerts come from detection over days of signals; the matrix inserts them directly.
+    factory: Any = None
 
     def headers(self, role: Role) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -122,7 +124,7 @@ def api(engine: Engine) -> Iterator[Api]:
         approval_threshold=1,
     )
     with TestClient(create_app(settings, clock)) as client:
-        yield Api(client, tokens, pr_lead)
+        yield Api(client, tokens, pr_lead, make_session_factory(engine))
 
 
 # ---------------------------------------------------------------- rows the paths point at
@@ -218,6 +220,7 @@ class World:
     harm_type: str = "violent_extremism"
     legal_rule: str = "eu-tco-art3-removal"
     obligation_id: int | None = None
+    alert_id: int | None = None
     obligation_version: int | None = None
     # (id, version) of a status update, action or report draft in each state built, see
     # UPDATE_STATES, ACTION_STATES and REPORT_STATES.
@@ -276,6 +279,27 @@ def _policy_body(slug: str, schedule: str) -> dict[str, Any]:
         "name": f"Policy {slug}",
         "levels": [{"targets": [{"schedule": schedule}]}],
     }
+
+
+def _alert(api: Api) -> int:
+    from rapidresponse.signals.model import Alert
+
+    with transaction(api.factory) as session:
+        alert = Alert(
+            status="open",
+            title="Hate speech surging in DE (#raid)",
+            harm_type="hate_speech",
+            regions=["DE"],
+            languages=["de"],
+            series=["harm_region:hate_speech|DE", "hashtag:#raid"],
+            score=0.97,
+            first_seen=T0,
+            last_seen=T0,
+            opened_at=T0,
+        )
+        session.add(alert)
+        session.flush()
+        return alert.id
 
 
 def _action_body(selector: dict[str, Any]) -> dict[str, Any]:
@@ -397,6 +421,8 @@ def build_world(api: Api, needs: frozenset[str], **declare: Any) -> World:
             if state == "reviewed_report":
                 report = post(one + "/review", {"version": report["version"]})
             world.updates[state] = (report["id"], report["version"])
+    if "alert_id" in needs:
+        world.alert_id = _alert(api)
     if world.key is not None:
         # Read the version last: adding a participant touches the incident.
         response = client.get(f"{API}/incidents/{world.key}", headers=admin)
@@ -414,7 +440,7 @@ class Endpoint:
     path: str
     minimum: Role
     success: int = 200
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | str | None = None
     params: dict[str, Any] | None = None
     # Which version to send as If-Match: "incident", "task" or "update".
     if_match: str | None = None
@@ -809,6 +835,15 @@ MATRIX: list[Endpoint] = [
         body={"reference": "BKA receipt 77", "version": "{report_version}"},
         given=("reviewed_report",),
     ),
+    # ------------------------------------------------ signals (see signals/api.py)
+    Endpoint("POST", "/signals", Role.RESPONDER, body="not an event"),
+    Endpoint("GET", "/signals/schema", Role.VIEWER),
+    Endpoint("POST", "/signals/detect", Role.INCIDENT_MANAGER),
+    Endpoint("GET", "/alerts", Role.VIEWER),
+    Endpoint("GET", "/alerts/{alert_id}", Role.VIEWER),
+    Endpoint("POST", "/alerts/{alert_id}/acknowledge", Role.RESPONDER),
+    Endpoint("POST", "/alerts/{alert_id}/dismiss", Role.RESPONDER, body={"reason": "known hoax"}),
+    Endpoint("POST", "/alerts/{alert_id}/promote", Role.RESPONDER, body={}),
 ]
 INCIDENT_SCOPED = [e for e in MATRIX if "key" in e.needs]
 # What the restricted incident is built with: everything an incident-scoped row needs,

@@ -18,6 +18,7 @@ from rapidresponse.signals.detectors import (
     Cusum,
     Ewma,
     HourOfWeekBaseline,
+    PatternResonance,
     RestGate,
     RingBuffer,
     count_detector,
@@ -256,3 +257,41 @@ def test_value_detector_alarms_once_on_a_level_shift_of_ordinary_values() -> Non
     assert len(alarms) >= 1
     assert alarms[0] < 100
     assert scores[2000:].max() > scores[600:2000].max()
+
+
+def test_pattern_resonance_learns_a_repeating_shape_and_flags_a_new_one() -> None:
+    art = PatternResonance(width=8, vigilance=0.7, capacity=64, learn_rows=150)
+    wave = [math.sin(i / 24 * 2 * math.pi) for i in range(2400)]
+    created = []
+    for x in wave:
+        art.update(x)
+        created.append(art.created)
+    assert not any(created[1200:])  # a daily rhythm seen for days is nothing new
+    # Vigilance 0.7 lets a window differ by up to 0.3 on average (normalised): only a shape
+    # far from every learned one is new, here a violent oscillation where the series was smooth.
+    for i in range(40):
+        art.update(3.0 if i % 2 else -3.0)
+        created.append(art.created)
+    assert any(created[2400:])
+    assert art.count <= 64
+
+
+def test_pattern_resonance_range_is_fixed_after_its_learning_rows() -> None:
+    art = PatternResonance(learn_rows=10)
+    for x in range(10):
+        art.update(float(x))
+    art.update(1000.0)
+    assert (art.lo, art.hi) == (0.0, 9.0)
+    assert art.normalise(1000.0) == 1.0
+    assert art.normalise(-1000.0) == 0.0
+
+
+def test_value_detector_alarms_tighten_as_the_history_grows() -> None:
+    rng = np.random.default_rng(5)
+    values = (10.0 + rng.normal(0.0, 1.0, 12_000)).tolist()
+    values[11_000] += 30.0
+    fixed = np.asarray(run(lambda: value_detector(tighten=0.0, art_event=0.0), values))
+    tight = np.asarray(run(lambda: value_detector(art_event=0.0), values))
+    # The same stream: fewer chance alarms late on, the clear spike still caught.
+    assert np.count_nonzero(tight[3000:11_000]) < np.count_nonzero(fixed[3000:11_000])
+    assert tight[11_000:11_003].max() > 0.0

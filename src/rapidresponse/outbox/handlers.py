@@ -37,6 +37,7 @@ def default_session_handlers(settings: Settings | None = None) -> dict[str, Sess
     from rapidresponse.enforcement import service as enforcement
     from rapidresponse.oncall import service as oncall
     from rapidresponse.playbooks import service as playbooks
+    from rapidresponse.signals import service as signals
 
     handlers: dict[str, SessionHandler] = {}
     handlers.update(playbooks.session_handlers())
@@ -45,5 +46,8 @@ def default_session_handlers(settings: Settings | None = None) -> dict[str, Sess
     handlers.update(compliance.session_handlers())
     handlers.update(
         enforcement.session_handlers((settings or get_settings()).enforcement_batch_size)
+    )
+    handlers.update(
+        signals.session_handlers(signals.detection_settings(settings or get_settings()))
     )
     return handlers

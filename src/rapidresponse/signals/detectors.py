@@ -37,10 +37,16 @@ Components, and why each is here:
   (a genuinely new anomaly), unless a score ``margin`` above the last alarm arrives (with the
   log-scaled likelihood, a margin of 1.0 disables that override). NAB counts only the
   earliest detection in a window and charges every false positive, so repeats only cost.
+- ``PatternResonance``: ARTime's idea (fuzzy adaptive resonance theory) on a stream: windows
+  of the series, normalised by the range of its first rows only, are matched against learned
+  prototypes; one that resonates with none (within the vigilance) is a new shape. Fixed
+  capacity, least recently used prototype replaced. numpy arrays, plain arithmetic.
 - ``value_detector()``: the ensemble for arbitrary real-valued series (measured on NAB): a
-  windowed standardised error, a one-step prediction error, the context novelty and a level
-  shift (mean of the last 20 rows against the 300-row window), each passed through its own
-  anomaly likelihood; the strongest wins, then the alarm gate.
+  one-step prediction error, the context novelty and a level shift (mean of the last 20 rows
+  against the 300-row window), each passed through its own anomaly likelihood; the strongest
+  wins; a pattern new to ``PatternResonance`` scores just above the alarm level; the score is
+  lowered by ``0.1 * log10(rows / 500)`` past row 500 (an alarm needs a tail ten times rarer
+  per decade of history, so chance alarms grow like log(rows)); then the alarm gate.
 - ``count_detector()``: for per-minute event counts: an hour-of-week baseline blended with a
   short EWMA gives the expected count, ``poisson_surprise`` (dispersion learned from Pearson
   residuals) scores spikes, ``Cusum`` on the residuals scores slow ramps.
@@ -339,6 +345,82 @@ class ContextNovelty:
 
 
 @dataclass
+class PatternResonance:
+    """Fuzzy ART over short windows of the normalised series (ARTime's idea, streaming).
+
+    The last ``width`` values, mapped into [0, 1] by the range of the first ``learn_rows``
+    rows (values outside it clip; later rows never move the range), are complement-coded and
+    compared with the learned prototypes. The candidates with the best choice value are
+    tried in turn; the first whose match (the fuzzy overlap, a fraction of ``width``) reaches
+    ``vigilance`` resonates and learns the pattern at ``learn_rate``. A pattern that resonates
+    with none becomes a new prototype and ``created`` is set for that row: the series did
+    something it has not done before. At most ``capacity`` prototypes are kept (the least
+    recently resonating is replaced), so memory is fixed. ``update`` returns 1 minus the best
+    match.
+    """
+
+    width: int = 8
+    vigilance: float = 0.7
+    learn_rate: float = 0.1
+    capacity: int = 256
+    learn_rows: int = 150
+    candidates: int = 5
+    rows: int = 0
+    lo: float = math.inf
+    hi: float = -math.inf
+    created: bool = False
+    count: int = 0
+    recent: deque[float] = field(default_factory=deque)
+    protos: FloatArray = field(init=False)
+    used: FloatArray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.protos = np.ones((self.capacity, 2 * self.width), dtype=np.float64)
+        self.used = np.zeros(self.capacity, dtype=np.float64)
+
+    def normalise(self, x: float) -> float:
+        span = self.hi - self.lo
+        # The learned range fills the middle 60%: excursions beyond it still register.
+        u = 0.5 if span <= 0 else 0.2 + 0.6 * (x - self.lo) / span
+        return min(1.0, max(0.0, u))
+
+    def update(self, x: float) -> float:
+        self.rows += 1
+        self.created = False
+        if self.rows <= self.learn_rows:
+            self.lo = min(self.lo, x)
+            self.hi = max(self.hi, x)
+        self.recent.append(self.normalise(x))
+        if len(self.recent) > self.width:
+            self.recent.popleft()
+        if len(self.recent) < self.width:
+            return 0.0
+        v = np.fromiter(self.recent, dtype=np.float64, count=self.width)
+        item = np.concatenate((v, 1.0 - v))
+        novelty = 1.0
+        if self.count:
+            w = self.protos[: self.count]
+            overlap = np.minimum(w, item).sum(axis=1)
+            match = overlap / self.width
+            choice = overlap / (0.01 + w.sum(axis=1))
+            novelty = 1.0 - float(match.max())
+            for j in np.argsort(-choice)[: self.candidates]:
+                if match[j] >= self.vigilance:
+                    w[j] = self.learn_rate * np.minimum(w[j], item) + (1.0 - self.learn_rate) * w[j]
+                    self.used[j] = self.rows
+                    return novelty
+        self.created = True
+        j = self.count if self.count < self.capacity else int(np.argmin(self.used))
+        self.protos[j] = item
+        self.used[j] = self.rows
+        self.count = min(self.count + 1, self.capacity)
+        return novelty
+
+    def memory_items(self) -> int:
+        return int(self.protos.size + self.used.size) + len(self.recent) + 6
+
+
+@dataclass
 class RestGate:
     """Silence repeats of one event, whatever threshold is applied afterwards.
 
@@ -423,6 +505,7 @@ class DetectorState:
     novelty: ContextNovelty
     likelihoods: list[AnomalyLikelihood]
     gate: RestGate | AlarmGate
+    resonance: PatternResonance
     previous: float | None = None
     rows: int = 0
 
@@ -434,6 +517,7 @@ class DetectorState:
             + self.novelty.memory_items()
             + sum(lk.memory_items() for lk in self.likelihoods)
             + self.gate.memory_items()
+            + self.resonance.memory_items()
             + 2
         )
 
@@ -456,10 +540,24 @@ class ValueDetectorConfig:
     rest: int = 150
     gate_base: float = 0.5
     warmup: int = 30
-    use_window: bool = True
+    use_window: bool = False
     use_diff: bool = True
     use_novelty: bool = True
     use_level: bool = True
+    # The score minus tighten * log10(rows / tighten_from) once past tighten_from rows: the
+    # alarm needs a tail ~10x rarer per decade of history, so chance alarms grow like
+    # log(rows), not like rows.
+    tighten: float = 0.1
+    tighten_from: int = 500
+    # A pattern that resonates with no ART prototype (after art_after rows) scores art_event
+    # before the tightening: an alarm while the history is short, not once it has grown.
+    art_event: float = 0.51
+    art_after: int = 300
+    art_width: int = 8
+    art_vigilance: float = 0.7
+    art_learn_rate: float = 0.1
+    art_capacity: int = 256
+    art_learn_rows: int = 150
 
 
 class ValueDetector:
@@ -482,6 +580,9 @@ class ValueDetector:
                 AnomalyLikelihood(c.likelihood_long, c.likelihood_short) for _ in range(4)
             ],
             gate=gate,
+            resonance=PatternResonance(
+                c.art_width, c.art_vigilance, c.art_learn_rate, c.art_capacity, c.art_learn_rows
+            ),
         )
 
     def raw_scores(self, value: float) -> tuple[float, float, float, float]:
@@ -503,6 +604,7 @@ class ValueDetector:
         level_err = abs(s.short.mean - w.mean) / scale if w.count >= 2 else 0.0
         w.push(value)
         s.previous = value
+        s.resonance.update(value)
         # Squash unbounded errors so one wild value cannot dominate the likelihood's spread.
         return (
             math.tanh(window_err / 4.0),
@@ -526,8 +628,12 @@ class ValueDetector:
             lk = likelihood.update(raw)
             if on:
                 score = max(score, lk)
+        if c.art_event and s.resonance.created and s.rows > c.art_after:
+            score = max(score, c.art_event)
         if s.rows <= c.warmup:
             score = 0.0
+        if c.tighten and s.rows > c.tighten_from and score > 0.0:
+            score = max(0.0, score - c.tighten * math.log10(s.rows / c.tighten_from))
         return s.gate.update(score)
 
     def memory_items(self) -> int:
@@ -544,7 +650,8 @@ class ValueDetector:
             + sum(lk.memory_items() for lk in s.likelihoods)
         )
         gate = s.gate.memory_items() if isinstance(s.gate, AlarmGate) else 2 + 2 * c.rest
-        return fixed + s.diffs.memory_items() + 2 + max(c.orders) + 2 * keys + gate + 2
+        art = (2 * c.art_width + 1) * c.art_capacity + c.art_width + 6
+        return fixed + s.diffs.memory_items() + 2 + max(c.orders) + 2 * keys + gate + art + 2
 
 
 def value_detector(**overrides: Any) -> StreamingDetector:
