@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rapidresponse.clock import ManualClock
 from rapidresponse.db import transaction
-from rapidresponse.errors import Conflict, Forbidden
+from rapidresponse.errors import Conflict, Forbidden, NotFound
 from rapidresponse.incidents import service as incidents
 from rapidresponse.signals import service
 from rapidresponse.signals.model import SeriesWindow, SignalEvent
@@ -147,3 +147,32 @@ def test_late_events_are_kept_but_not_counted(
         stored = session.scalar(select(func.count()).select_from(SignalEvent))
     assert (late.accepted, late.late) == (2, 1)
     assert stored == 62
+
+
+def test_child_safety_alerts_are_need_to_know(
+    db: sessionmaker[Session], clock: ManualClock
+) -> None:
+    from rapidresponse.signals.model import Alert
+    from tests.conftest import MANAGER
+
+    with transaction(db) as session:
+        alert = Alert(
+            status="open",
+            title="Child sexual exploitation surging in US",
+            harm_type="child_sexual_exploitation",
+            regions=["US"],
+            languages=[],
+            series=["harm_region:child_sexual_exploitation|US"],
+            score=0.9,
+            first_seen=START,
+            last_seen=START,
+            opened_at=START,
+        )
+        session.add(alert)
+        session.flush()
+        alert_id = alert.id
+    with transaction(db) as session:
+        assert service.list_alerts(session, RESPONDER) == []
+        with pytest.raises(NotFound):
+            service.get_alert(session, RESPONDER, alert_id)
+        assert [a.id for a in service.list_alerts(session, MANAGER)] == [alert_id]

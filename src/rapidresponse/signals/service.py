@@ -530,12 +530,25 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
     }
 
 
+# Alerts about harm types whose incidents are need-to-know (child sexual exploitation) name
+# content and accounts; only incident managers and admins see them.
+RESTRICTED_HARM_TYPES = [h.value for h, info in HARM_TYPES.items() if info.restricted_by_default]
+
+
+def _may_see_restricted(principal: Principal) -> bool:
+    return principal.has(Role.INCIDENT_MANAGER)
+
+
 def list_alerts(
     session: Session, principal: Principal, status: Sequence[str] = (), limit: int = 100
 ) -> list[Alert]:
     query = select(Alert)
     if status:
         query = query.where(Alert.status.in_(list(status)))
+    if not _may_see_restricted(principal):
+        query = query.where(
+            Alert.harm_type.is_(None) | Alert.harm_type.not_in(RESTRICTED_HARM_TYPES)
+        )
     return list(
         session.scalars(query.order_by(Alert.last_seen.desc(), Alert.id.desc()).limit(limit))
     )
@@ -543,7 +556,9 @@ def list_alerts(
 
 def get_alert(session: Session, principal: Principal, alert_id: int) -> Alert:
     alert = session.get(Alert, alert_id)
-    if alert is None:
+    if alert is None or (
+        alert.harm_type in RESTRICTED_HARM_TYPES and not _may_see_restricted(principal)
+    ):
         raise NotFound(f"no alert {alert_id}")
     return alert
 
