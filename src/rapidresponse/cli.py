@@ -20,8 +20,7 @@ from rapidresponse.incidents.cli import app as incident_app
 from rapidresponse.oncall.cli import app as oncall_app
 from rapidresponse.playbooks.cli import app as playbook_app
 from rapidresponse.playbooks.cli import next_ as next_actions
-from rapidresponse.signals.cli import detect_app
-from rapidresponse.signals.commands import alerts_app, signals_app
+from rapidresponse.signals.cli import alerts_app, detect_app, signals_app
 
 app = typer.Typer(
     help="Rapid Response: command platform for Trust & Safety incident response.",
