@@ -4,16 +4,22 @@ Simulates a seeded scenario (``sim/crisis.py``: many keys, seasonal overdisperse
 holidays, injected burst / viral / ramp / new-key incidents after a 7-day warm-up), runs one
 detector per key over every minute (``sim/evaluation.py``) and prints JSON:
 
-- ``count_detector`` at ``--threshold``;
-- ``NewKeyDetector`` alone and ``Strongest`` of the two (the max of their scores);
+- ``count_detector``, ``NewKeyDetector`` alone and ``Strongest`` of the two (the max of their
+  scores, what the engine runs) at ``--threshold`` (default 0.75, the engine's);
 - the baseline, measured in the same run on the same streams: the trailing 24-hour z-score
-  (count against the mean and sd of the key's previous 1440 minutes, sd floored at 1), once
-  at the textbook rule z >= 3 and once at the lowest z whose false alerts per key-day do not
-  exceed the count detector's, so recall is compared at the same false-alert rate (ratio).
+  (count against the mean and sd of the key's previous 1440 minutes, sd floored at 1), at the
+  textbook rule z >= 3 and at the lowest z whose false alerts per key-day do not exceed
+  Strongest's at ``--threshold``;
+- at a false-alert budget (``--budget``, default 0.1 per key-day: what a team can triage):
+  count_detector, Strongest and the baseline each at their lowest threshold within it, so
+  recall is compared at the same false-alert rate (ratios).
+
+``--min-count`` (default 0) also requires that many events in the alerting minute, as the
+engine does (``DetectionSettings.min_count``); it is applied to every detector alike.
 
 Usage: python bench/detection_sim.py [--keys 500] [--days 21] [--injections 60] [--seed 7]
-[--threshold 0.9] [--cooldown 60] [--grace 60] [--workers N]
-The count detector is pure Python (about 20 us a row); keys are split over ``--workers``
+[--threshold 0.75] [--budget 0.1] [--min-count 0] [--cooldown 60] [--grace 60] [--workers N]
+The count detector is pure Python (about 15 us a row); keys are split over ``--workers``
 processes (default: all cores).
 """
 
@@ -58,7 +64,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=21)
     parser.add_argument("--injections", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--threshold", type=float, default=0.75)
+    parser.add_argument("--budget", type=float, default=0.1)
+    parser.add_argument("--min-count", type=int, default=0)
     parser.add_argument("--cooldown", type=int, default=60)
     parser.add_argument("--grace", type=int, default=60)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -80,25 +88,36 @@ def main() -> None:
     z = evaluation.trailing_zscores(streams.counts)
     timings["baseline_s"] = round(time.perf_counter() - started, 2)
 
+    if args.min_count > 0:
+        quiet = streams.counts < args.min_count
+        ours, new_key, z = (np.where(quiet, 0.0, s) for s in (ours, new_key, z))
+    strongest_scores = np.maximum(ours, new_key)
+
     def report(scores: np.ndarray, threshold: float) -> evaluation.Report:
         return evaluation.evaluate_scores(
             scores, streams, scenario, threshold, args.cooldown, args.grace
         )
 
-    count_report = report(ours, args.threshold)
-    strongest = report(np.maximum(ours, new_key), args.threshold)
-    baseline_z3 = report(z, 3.0)
-
-    def matched(budget: float) -> evaluation.Report | None:
+    def within(scores: np.ndarray, budget: float, baseline: bool) -> evaluation.Report | None:
+        candidates = np.arange(3.0, 80.0, 0.25) if baseline else np.arange(0.3, 1.0001, 0.005)
         return evaluation.threshold_for_false_alert_rate(
-            z, streams, scenario, budget, np.arange(3.0, 60.0, 0.25), args.cooldown, args.grace
+            scores, streams, scenario, budget, candidates, args.cooldown, args.grace
         )
 
-    matched_count = matched(count_report.false_alerts_per_key_day)
-    matched_strongest = matched(strongest.false_alerts_per_key_day)
+    def figures(r: evaluation.Report | None) -> dict[str, Any] | None:
+        return r.as_dict() if r is not None else None
 
-    def ratio(a: float | None, b: float | None) -> float | None:
-        return round(a / b, 2) if a is not None and b else None
+    def ratio(a: evaluation.Report | None, b: evaluation.Report | None) -> float | None:
+        if a is None or b is None or a.recall is None or not b.recall:
+            return None
+        return round(a.recall / b.recall, 2)
+
+    count_report = report(ours, args.threshold)
+    strongest = report(strongest_scores, args.threshold)
+    matched_strongest = within(z, strongest.false_alerts_per_key_day, baseline=True)
+    count_budget = within(ours, args.budget, baseline=False)
+    strongest_budget = within(strongest_scores, args.budget, baseline=False)
+    baseline_budget = within(z, args.budget, baseline=True)
 
     out: dict[str, Any] = {
         "scenario": {
@@ -109,26 +128,25 @@ def main() -> None:
             "warmup_days": scenario.warmup_minutes // crisis.MINUTES_PER_DAY,
             "rows": int(streams.counts.size),
             "events_simulated": streams.events,
+            "min_count": args.min_count,
         },
         "count_detector": count_report.as_dict(),
         "new_key_detector": report(new_key, args.threshold).as_dict(),
         "strongest_count_and_new_key": strongest.as_dict(),
         "baseline": {
             "detector": "trailing 24 h z-score (sd floored at 1 count)",
-            "z_3": baseline_z3.as_dict(),
-            "at_count_detector_false_alert_rate": matched_count.as_dict()
-            if matched_count
-            else None,
-            "at_strongest_false_alert_rate": matched_strongest.as_dict()
-            if matched_strongest
-            else None,
+            "z_3": report(z, 3.0).as_dict(),
+            "at_strongest_false_alert_rate": figures(matched_strongest),
         },
-        "recall_ratio_count_vs_baseline_same_false_alerts": ratio(
-            count_report.recall, matched_count.recall if matched_count else None
-        ),
-        "recall_ratio_strongest_vs_baseline_same_false_alerts": ratio(
-            strongest.recall, matched_strongest.recall if matched_strongest else None
-        ),
+        "recall_ratio_strongest_vs_baseline_same_false_alerts": ratio(strongest, matched_strongest),
+        "at_false_alert_budget": {
+            "budget_per_key_day": args.budget,
+            "count_detector": figures(count_budget),
+            "strongest_count_and_new_key": figures(strongest_budget),
+            "baseline": figures(baseline_budget),
+            "recall_ratio_count_vs_baseline": ratio(count_budget, baseline_budget),
+            "recall_ratio_strongest_vs_baseline": ratio(strongest_budget, baseline_budget),
+        },
         "timings": timings,
         "workers": args.workers,
         "rows_per_second_count_detector": round(

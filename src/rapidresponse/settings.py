@@ -88,13 +88,13 @@ class Settings(BaseSettings):
         "close this long after the newest event.",
     )
     alert_threshold: float = Field(
-        default=0.75,
+        default=0.7,
         gt=0,
         le=1,
         description="Detector score (0-1) at which a series' minute is anomalous.",
     )
     alert_min_count: float = Field(
-        default=5.0,
+        default=2.0,
         ge=0,
         description="Fewest events in a minute that can raise an alert.",
     )

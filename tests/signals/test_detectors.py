@@ -201,6 +201,50 @@ def test_count_detector_catches_a_slow_ramp() -> None:
     assert max(scores[3000:]) >= 1.0
 
 
+def test_one_sided_cusum_ignores_drops_and_grades_a_rise() -> None:
+    c = Cusum(k=0.5, h=10.0, one_sided=True, restart=False)
+    assert max(c.update(-4.0) for _ in range(500)) == 0.0  # a drop never alarms
+    levels = [c.update(1.5) for _ in range(12)]  # each row adds 1.0 above the allowance
+    assert levels[:3] == pytest.approx([0.1, 0.2, 0.3])  # graded, not 0/1
+    assert levels[-1] == 1.0  # capped at h while the rise lasts ...
+    assert max(c.update(-1.0) for _ in range(7)) < 1.0  # ... and draining once it ends
+    assert c.update(-1.0) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_count_detector_is_silent_for_its_first_day() -> None:
+    counts = [0.0] * 1000 + [500.0] * 440  # a surge inside the first day: not its job
+    assert max(run(count_detector, counts, MINUTE)) == 0.0
+
+
+def test_a_quiet_key_never_alarms_for_being_quiet() -> None:
+    # The old detector floored the expectation at 0.5/min: every silent minute looked like a
+    # drop, and the lower CUSUM alarmed every ~40 minutes forever.
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(0.01, 14 * 1440).astype(float)
+    scores = run(count_detector, counts.tolist(), MINUTE)
+    assert max(scores) < 0.75
+
+
+def test_a_drop_in_a_busy_key_does_not_alarm() -> None:
+    rng = np.random.default_rng(6)
+    counts = [*rng.poisson(50.0, 3 * 1440).tolist(), *[0] * 600]
+    scores = run(count_detector, [float(c) for c in counts], MINUTE)
+    assert max(scores[3 * 1440 :]) == 0.0
+
+
+def test_count_detector_scores_are_graded_by_how_far_above_expected() -> None:
+    rng = np.random.default_rng(8)
+    base = rng.poisson(20.0, 2 * 1440).astype(float).tolist()
+    peaks = []
+    for extra in (12.0, 20.0, 35.0, 60.0):
+        detector = count_detector()
+        for i, v in enumerate(base):
+            detector.update(T0 + i * MINUTE, v)
+        peaks.append(detector.update(T0 + len(base) * MINUTE, 20.0 + extra))
+    assert peaks == sorted(peaks)
+    assert 0.0 < peaks[0] < 0.75 < peaks[-1]
+
+
 def test_value_detector_scores_a_spike_above_the_ordinary_rows() -> None:
     rng = np.random.default_rng(4)
     n = 3000

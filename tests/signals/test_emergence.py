@@ -61,3 +61,14 @@ def test_strongest_reports_the_highest_score() -> None:
     combined = feed(Strongest([count_detector(), NewKeyDetector()]), [*quiet, 3, 3, 3])
     alone = feed(NewKeyDetector(), [*quiet, 3, 3, 3])
     assert combined[-1] >= alone[-1] == 1.0
+
+
+def test_strongest_is_silent_on_a_quiet_key_until_it_emerges() -> None:
+    # The count detector must not fire on a near-silent key just for being below its floor:
+    # the engine would hold one alert open on it forever and miss the real emergence.
+    rng = np.random.default_rng(9)
+    quiet = rng.poisson(0.0005, 4 * 1440).tolist()
+    rise = [1, 2, 3, 4, 5, 6, 7, 8]
+    scores = feed(Strongest([count_detector(), NewKeyDetector()]), [*quiet, *rise])
+    assert max(scores[: len(quiet)]) < 0.75
+    assert max(scores[len(quiet) :]) == 1.0

@@ -12,10 +12,11 @@ Components, and why each is here:
 - ``HourOfWeekBaseline``: one ``Ewma`` per hour of the week (168 slots). Abuse and reporting
   traffic follows the week (weekday evenings are not Sunday mornings); a per-slot baseline
   stops the weekly rhythm itself from looking anomalous. Plain arithmetic.
-- ``Cusum``: two-sided tabular CUSUM (Page 1954) on standardised residuals. A slow ramp never
-  produces one surprising point, but its residuals keep the same sign; CUSUM accumulates that
-  drift and fires. ``ruptures`` offers offline change-point search (PELT, binary segmentation),
-  which needs the whole series and re-solves as it grows: not streaming, so not used.
+- ``Cusum``: tabular CUSUM (Page 1954) on standardised residuals, two-sided by default; a
+  one-sided (increases only), capped, graded mode for counts. A slow ramp never produces one
+  surprising point, but its residuals keep the same sign; CUSUM accumulates that drift.
+  ``ruptures`` offers offline change-point search (PELT, binary segmentation), which needs the
+  whole series and re-solves as it grows: not streaming, so not used.
 - ``poisson_surprise``: ``-log10 P(X >= count)`` under Poisson or, when the variance exceeds
   the mean, the negative binomial with the same mean. Uses ``scipy.stats.poisson.logsf`` /
   ``scipy.stats.nbinom.logsf`` (log survival functions, exact far into the tail, where
@@ -47,9 +48,12 @@ Components, and why each is here:
   wins; a pattern new to ``PatternResonance`` scores just above the alarm level; the score is
   lowered by ``0.1 * log10(rows / 500)`` past row 500 (an alarm needs a tail ten times rarer
   per decade of history, so chance alarms grow like log(rows)); then the alarm gate.
-- ``count_detector()``: for per-minute event counts: an hour-of-week baseline blended with a
-  short EWMA gives the expected count, ``poisson_surprise`` (dispersion learned from Pearson
-  residuals) scores spikes, ``Cusum`` on the residuals scores slow ramps.
+- ``count_detector()``: for per-minute event counts: an hour-of-day profile (interpolated
+  between hour centres) times today's level relative to it gives the expected count; the
+  summed counts of short windows (1 and 10 minutes) are scored by their negative-binomial
+  tail, with an overdispersion learned per window from capped residuals against the
+  expectation; a one-sided CUSUM against a slow (one-day) reference scores ramps, graded.
+  Silent for its first day of rows; counts far above expectation feed the baselines capped.
 
 ``river`` (online ML) has streaming EWMA/quantile statistics and a half-space-trees detector;
 the pieces needed here are a few lines of arithmetic each and river is not installed, so it is
@@ -157,24 +161,35 @@ class HourOfWeekBaseline:
 
 @dataclass
 class Cusum:
-    """Two-sided tabular CUSUM on standardised residuals ``z``.
+    """Tabular CUSUM (Page 1954) on standardised residuals ``z``; two-sided by default.
 
     ``k`` is the allowance (half the shift, in standard deviations, worth detecting); ``h`` the
     decision level. ``update`` returns the larger of the two sums divided by ``h`` (>= 1 means
     alarm); after an alarm both sums restart so one shift alarms once.
+
+    ``one_sided`` keeps only the upper sum (increases; a drop never alarms). With
+    ``restart=False`` the sums are capped at ``h`` instead of restarting, so the result is a
+    graded level in [0, 1] that stays at 1 while the shift lasts and drains once it ends.
     """
 
     k: float = 0.5
     h: float = 5.0
     high: float = 0.0
     low: float = 0.0
+    one_sided: bool = False
+    restart: bool = True
 
     def update(self, z: float) -> float:
         self.high = max(0.0, self.high + z - self.k)
-        self.low = max(0.0, self.low - z - self.k)
+        if not self.one_sided:
+            self.low = max(0.0, self.low - z - self.k)
         level = max(self.high, self.low) / self.h
         if level >= 1.0:
-            self.high = self.low = 0.0
+            if self.restart:
+                self.high = self.low = 0.0
+            else:
+                self.high, self.low = min(self.high, self.h), min(self.low, self.h)
+                level = 1.0
         return level
 
     def memory_items(self) -> int:
@@ -661,72 +676,223 @@ def value_detector(**overrides: Any) -> StreamingDetector:
 
 @dataclass(frozen=True)
 class CountDetectorConfig:
-    seasonal_alpha: float = 0.02
-    min_seasonal_observations: int = 60
-    level_alpha: float = 0.05
-    slow_alpha: float = 0.002
-    seasonal_weight: float = 0.5
-    dispersion_alpha: float = 0.02
+    # Rows of history before the detector scores anything: a day of minutes, so every hour of
+    # the day has been seen once. Keys younger than that are NewKeyDetector's job.
+    warmup: int = 1440
+    # Hour-of-day profile: each slot a running mean over about this many rows of its hour.
+    profile_memory: float = 180.0
+    # Hour-of-week profile, preferred once both neighbouring slots hold a full hour. Off by
+    # default: one or two weeks give a slot one or two hours of data, noisier than the
+    # hour-of-day slot times today's level (measured on bench/detection_sim.py).
+    weekly: bool = False
+    weekly_memory: float = 120.0
+    min_weekly_observations: int = 60
+    # Today's level relative to the profile: fast for spikes, slow for the ramp reference.
+    fast_memory: float = 60.0
+    slow_memory: float = 1440.0
+    # Windows (minutes) whose summed counts are scored against the fast or slow expectation.
+    fast_windows: tuple[int, ...] = (1, 10)
+    slow_windows: tuple[int, ...] = ()
+    dispersion_memory: float = 2880.0
+    max_dispersion: float = 2.0
+    min_rate: float = 0.01
+    # Counts above expected + clip_sd standard deviations update the baselines at that cap.
+    clip_sd: float = 4.0
+    cusum: bool = True
     cusum_k: float = 0.5
-    cusum_h: float = 8.0
+    # The CUSUM scores its statistic / cusum_h; exp(-2 k h) is the chance a null walk
+    # ever climbs to h, so k=0.5, h=18.4 matches a surprise of 8 decades.
+    cusum_h: float = 18.4
     surprise_full_scale: float = 8.0
 
 
 class CountDetector:
-    """Per-minute event counts: seasonal expected count, count-aware surprise, CUSUM ramps.
+    """Per-minute event counts: seasonal expectation, overdispersed window surprise, CUSUM.
 
-    Expected count: the seasonal slot blended with a short EWMA of the level (the level
-    follows today's volume, the slot the time of week). Score = max(Poisson/NB surprise /
-    ``surprise_full_scale``, 1 when CUSUM alarms), clipped to [0, 1]. CUSUM measures against
-    the seasonal slot or, before one is trusted, a slow EWMA: a reference that a slow ramp
-    cannot drag along with it.
+    Expectation: an hour-of-day profile (optionally hour-of-week, ``weekly``), interpolated
+    between hour centres, times today's level relative to it: a fast ratio (about an hour)
+    for spikes, a slow one (about a day) as the reference for ramps, which a ramp cannot drag
+    along with it. Counts far above expectation update the baselines only up to a cap, so an
+    incident does not become its own baseline within minutes. A near-silent key is expected
+    to stay near-silent (``min_rate`` only keeps the arithmetic finite).
+
+    Surprise: for each window the summed count is scored under a negative binomial with the
+    summed expectation ``M`` as mean and variance ``M + a * M**2``; ``a`` is learned per
+    window from residuals against the expectation (bounded, residuals capped), so it covers
+    the noise and the error of the expectation itself (a day running 10 % busy), which is
+    what short and long windows differ in. ``-log10 P(X >= x)`` / ``surprise_full_scale``.
+    Ramps: a one-sided (increase) CUSUM on residuals against the slow reference, read as
+    its statistic / ``cusum_h``: a graded score, not 1 on alarm, and a drop never scores.
+    The score is the larger, clipped to [0, 1], and 0 for the first ``warmup`` rows.
     """
 
     def __init__(self, config: CountDetectorConfig) -> None:
         c = config
         self.config = c
-        self.seasonal = HourOfWeekBaseline(c.seasonal_alpha, c.min_seasonal_observations)
-        self.level = Ewma(c.level_alpha)
-        self.slow = Ewma(c.slow_alpha)
-        self.dispersion = Ewma(c.dispersion_alpha)
-        self.cusum = Cusum(c.cusum_k, c.cusum_h)
+        self.rows = 0
+        self.daily_mean = [0.0] * 24
+        self.daily_n = [0] * 24
+        self.weekly_mean = [0.0] * 168
+        self.weekly_n = [0] * 168
+        self.overall = 0.0
+        # Ratio levels: EWMA of (capped) counts over EWMA of the profile on the same rows.
+        self.fast_counts = self.fast_profile = 0.0
+        self.slow_counts = self.slow_profile = 0.0
+        # (length, against the slow reference) per window; the CUSUM residual is a
+        # one-minute window against the slow reference.
+        windows = [(w, False) for w in c.fast_windows] + [(w, True) for w in c.slow_windows]
+        self.cusum_window = (1, True) in windows
+        if not self.cusum_window:
+            windows.append((1, True))
+        self.cusum_index = windows.index((1, True))
+        self.windows = windows
+        self.span = max(w for w, _ in windows)
+        self.ring_counts = [0.0] * self.span
+        self.ring_fast = [0.0] * self.span
+        self.ring_slow = [0.0] * self.span
+        self.head = 0
+        self.sums = [[0.0, 0.0] for _ in windows]  # per window: counts, expected
+        # Per window: EWMA of (residual**2 - count) and of expected**2 (their ratio is ``a``).
+        self.excess = [0.0] * len(windows)
+        self.scale = [0.0] * len(windows)
+        self.dispersion_n = 0
+        self.cusum = Cusum(c.cusum_k, c.cusum_h, one_sided=True, restart=False)
+
+    # --- expectation -----------------------------------------------------------------
+
+    def _slot_value(self, hour_of_week: int) -> float:
+        c = self.config
+        if c.weekly and self.weekly_n[hour_of_week] >= c.min_weekly_observations:
+            return self.weekly_mean[hour_of_week]
+        day = hour_of_week % 24
+        return self.daily_mean[day] if self.daily_n[day] else self.overall
+
+    def profile(self, t: float) -> float:
+        """The seasonal profile at ``t``: slot means interpolated between hour centres.
+
+        Interpolation follows a smooth daily curve within the hour; where the rhythm steps
+        (a busy hour next to a quiet one) it would expect too little at the start of the busy
+        hour, so the profile is never below the mean of the hour ``t`` falls in.
+        """
+        hours = ((t + 3 * 86400) % WEEK_SECONDS) / HOUR_SECONDS - 0.5
+        below = math.floor(hours)
+        frac = hours - below
+        lo = self._slot_value(below % 168)
+        hi = self._slot_value((below + 1) % 168)
+        own = hi if frac >= 0.5 else lo
+        return max(own, (1.0 - frac) * lo + frac * hi)
+
+    def _levels(self, t: float) -> tuple[float, float, float]:
+        shape = self.profile(t)
+        fast = self.fast_counts / self.fast_profile if self.fast_profile > 0 else 1.0
+        slow = self.slow_counts / self.slow_profile if self.slow_profile > 0 else 1.0
+        return shape, shape * fast, shape * slow
 
     def expected(self, t: float) -> tuple[float, float] | None:
         """(expected count for spikes, reference for ramps), or None before any data."""
-        c = self.config
-        if not self.level.n:
+        if not self.rows:
             return None
-        seasonal = self.seasonal.expected(t)
-        if seasonal is None:
-            return self.level.mean, self.slow.mean
-        blended = c.seasonal_weight * seasonal + (1.0 - c.seasonal_weight) * self.level.mean
-        return blended, seasonal
+        _, fast, slow = self._levels(t)
+        return fast, slow
+
+    # --- scoring ---------------------------------------------------------------------
+
+    def _dispersion(self, i: int) -> float:
+        if self.scale[i] <= 0:
+            return 0.0
+        return min(self.config.max_dispersion, max(0.0, self.excess[i] / self.scale[i]))
+
+    @staticmethod
+    def _surprise(total: float, mean: float, dispersion: float) -> float:
+        """``-log10 P(X >= total)`` for a negative binomial with variance M + a M**2."""
+        count = round(total)
+        if count <= 0 or count <= mean:
+            return 0.0
+        # Cheap guard: well inside the body the tail is at most ~1.5 decades; skip scipy.
+        if (count - mean) ** 2 < 4.0 * (mean + dispersion * mean * mean):
+            return 0.0
+        if dispersion < 1e-6:
+            log_sf = float(stats.poisson.logsf(count - 1, mean))
+        else:
+            n = 1.0 / dispersion
+            log_sf = float(stats.nbinom.logsf(count - 1, n, n / (n + mean)))
+        return max(0.0, -log_sf / math.log(10.0))
 
     def update(self, t: float, value: float) -> float:
         c = self.config
-        count = max(0, round(value)) if math.isfinite(value) else 0
-        expected = self.expected(t)
-        score = 0.0
-        if expected is not None:
-            mu, reference = max(expected[0], 0.5), max(expected[1], 0.5)
-            dispersion = max(1.0, self.dispersion.mean) if self.dispersion.n > 10 else 1.0
-            surprise = poisson_surprise(count, mu, dispersion)
-            drift = (count - reference) / math.sqrt(reference * dispersion)
-            ramp = self.cusum.update(max(-4.0, min(4.0, drift)))
-            score = max(surprise / c.surprise_full_scale, 1.0 if ramp >= 1.0 else 0.0)
-            self.dispersion.update(min(((count - mu) ** 2) / mu, 50.0))
-        self.seasonal.update(t, float(count))
-        self.level.update(float(count))
-        self.slow.update(float(count))
+        count = float(max(0, round(value))) if math.isfinite(value) else 0.0
+        count = min(count, 1e12)
+        self.rows += 1
+        shape, fast, slow = self._levels(t) if self.rows > 1 else (count, count, count)
+        fast, slow = max(fast, c.min_rate), max(slow, c.min_rate)
+
+        # Slide the windows: the row ``w`` back leaves window ``w``.
+        span, head = self.span, self.head
+        for (w, use_slow), sums in zip(self.windows, self.sums, strict=True):
+            j = (head - w) % span
+            sums[0] += count - self.ring_counts[j]
+            sums[1] += (slow if use_slow else fast) - (
+                self.ring_slow[j] if use_slow else self.ring_fast[j]
+            )
+        self.ring_counts[head], self.ring_fast[head], self.ring_slow[head] = count, fast, slow
+        self.head = (head + 1) % span
+
+        surprise = 0.0
+        if self.rows > c.warmup:
+            for i, (total, mean) in enumerate(self.sums):
+                if i == self.cusum_index and not self.cusum_window:
+                    continue  # the CUSUM's residual, not a window of its own
+                surprise = max(surprise, self._surprise(total, mean, self._dispersion(i)))
+        score = surprise / c.surprise_full_scale
+        if self.rows > c.warmup:
+            a_slow = self._dispersion(self.cusum_index)
+            z = (count - slow) / math.sqrt(slow + a_slow * slow * slow)
+            ramp = self.cusum.update(max(-4.0, min(4.0, z)))
+            if c.cusum:
+                score = max(score, ramp)
+
+        self._learn_dispersion()
+        # Baselines learn capped counts (once trusted), so an incident is learned slowly.
+        learned = count
+        if self.rows > c.warmup:
+            a_fast = self._dispersion(0)
+            learned = min(count, fast + c.clip_sd * math.sqrt(fast + a_fast * fast * fast) + 1.0)
+        self._learn_levels(t, learned, shape)
         return min(1.0, max(0.0, score))
+
+    def _learn_dispersion(self) -> None:
+        c = self.config
+        self.dispersion_n += 1
+        alpha = max(1.0 / c.dispersion_memory, 1.0 / self.dispersion_n)
+        for i, (total, mean) in enumerate(self.sums):
+            a = self._dispersion(i) if self.dispersion_n > 60 else c.max_dispersion
+            var = mean + a * mean * mean
+            # A capped residual: one incident cannot teach the window that anything goes.
+            resid2 = min((total - mean) ** 2, 36.0 * var + 1.0)
+            self.excess[i] += alpha * (resid2 - total - self.excess[i])
+            self.scale[i] += alpha * (mean * mean - self.scale[i])
+
+    def _learn_levels(self, t: float, count: float, shape: float) -> None:
+        c = self.config
+        slot = HourOfWeekBaseline.slot(t)
+        day = slot % 24
+        self.daily_n[day] += 1
+        alpha = max(1.0 / c.profile_memory, 1.0 / self.daily_n[day])
+        self.daily_mean[day] += alpha * (count - self.daily_mean[day])
+        self.weekly_n[slot] += 1
+        alpha = max(1.0 / c.weekly_memory, 1.0 / self.weekly_n[slot])
+        self.weekly_mean[slot] += alpha * (count - self.weekly_mean[slot])
+        alpha = max(1.0 / c.slow_memory, 1.0 / self.rows)
+        self.overall += alpha * (count - self.overall)
+        af = max(1.0 / c.fast_memory, 1.0 / self.rows)
+        self.fast_counts += af * (count - self.fast_counts)
+        self.fast_profile += af * (shape - self.fast_profile)
+        self.slow_counts += alpha * (count - self.slow_counts)
+        self.slow_profile += alpha * (shape - self.slow_profile)
 
     def memory_items(self) -> int:
         return (
-            self.seasonal.memory_items()
-            + self.level.memory_items()
-            + self.slow.memory_items()
-            + self.dispersion.memory_items()
-            + self.cusum.memory_items()
+            2 * (24 + 168) + 6 + 3 * self.span + 4 * len(self.windows) + self.cusum.memory_items()
         )
 
     def memory_bound(self) -> int:

@@ -59,8 +59,9 @@ EVIDENCE_MINUTES = 120
 @dataclass(frozen=True)
 class DetectionSettings:
     lateness: timedelta = timedelta(minutes=10)
-    threshold: float = 0.75
-    min_count: float = 5.0
+    # About 0.1 false alerts per key-day on the crisis simulation (docs/detection.md).
+    threshold: float = 0.7
+    min_count: float = 2.0
     replay: timedelta = timedelta(days=8)
     max_series: int = 50_000
     # Detect at most this much history per run, so one run stays short after an outage.
