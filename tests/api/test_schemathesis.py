@@ -21,6 +21,7 @@ per-test application with `case.call_and_validate(app=...)`.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,6 +53,13 @@ def _published_schema() -> dict[str, Any]:
     response = TestClient(app).get(f"{API}/openapi.json")
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx: Any, value: Any) -> bytes:
+    """Signal batches are NDJSON: send generated values as one JSON document per line."""
+    items = value if isinstance(value, list) else [value]
+    return b"".join(json.dumps(item).encode() + b"\n" for item in items)
 
 
 CONFIG = schemathesis.Config.from_dict(
@@ -140,6 +148,11 @@ class Target:
 
     def _current_version(self, path: str, params: dict[str, Any]) -> int | None:
         client = TestClient(self.app)  # no lifespan: the test owns the app's
+        if "key" not in params:
+            if "{alert_id}" not in path:
+                return None
+            response = client.get(f"{API}/alerts/{params['alert_id']}", headers=self.admin)
+            return response.json()["version"] if response.status_code == 200 else None
         if "{task_id}" in path:
             response = client.get(f"{API}/incidents/{params['key']}/tasks", headers=self.admin)
             tasks = response.json() if response.status_code == 200 else []
