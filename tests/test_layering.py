@@ -12,6 +12,7 @@ import sys
 import pytest
 
 PURE = [
+    "datafiles",
     "incidents.severity",
     "incidents.lifecycle",
     "incidents.taxonomy",

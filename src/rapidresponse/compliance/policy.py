@@ -25,7 +25,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from rapidresponse.compliance.rulebook import (
+from rapidresponse.datafiles import (
     DataFileError,
     DataFileIssue,
     line_for,

@@ -25,11 +25,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from rapidresponse.datafiles import (
+    DataFileError,
+    DataFileIssue,
+    YamlPath,
+    line_for,
+    read_yaml_with_lines,
+    validation_issues,
+    yaml_files,
+)
 from rapidresponse.incidents.taxonomy import HarmType
 from rapidresponse.playbooks.durations import parse_duration
 from rapidresponse.playbooks.schema import Duration, RegionCodes, RegulatoryCheck
@@ -205,127 +213,8 @@ class Rulebook:
         return len(self.rules)
 
 
-# --- YAML with line numbers ---------------------------------------------------------------
-
-YamlPath = tuple[str | int, ...]
-_PATH_PREFIX = re.compile(r"^([a-z_]+(?:\.[a-z0-9_]+)*): (.*)$", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class DataFileIssue:
-    """One problem in a data file, located as precisely as the YAML allows."""
-
-    file: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        )
-
-
-class DataFileError(ValueError):
-    def __init__(self, issues: list[DataFileIssue]) -> None:
-        self.issues = issues
-        super().__init__("\n".join(str(i) for i in issues))
-
-
 class RulebookError(DataFileError):
     """The rulebook files are invalid; ``issues`` lists each problem as file:line: field."""
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, line: int, path: str) -> None:
-        self.line = line
-        self.path = path
-
-
-def _construct(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in result:
-                raise _DuplicateKey(key_node.start_mark.line + 1, ".".join(map(str, (*path, key))))
-            result[key] = _construct(value_node, (*path, key), lines)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(child, (*path, i), lines) for i, child in enumerate(node.value)]
-    # Dates stay strings (pydantic parses them); everything else as the safe loader would.
-    if node.tag == "tag:yaml.org,2002:timestamp":
-        return node.value
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
-
-
-def read_yaml_with_lines(path: Path) -> tuple[Any, dict[YamlPath, int]]:
-    """Parse a YAML file into plain data and a map from each value's path to its line.
-
-    Raises DataFileError (file, line, message) for unreadable files, syntax errors, empty files
-    and duplicate keys.
-    """
-    file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError([DataFileIssue(file, None, "", f"cannot read: {exc}")]) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise DataFileError(
-            [DataFileIssue(file, line, "", f"YAML syntax: {exc.problem}")]
-        ) from None
-    if node is None:
-        raise DataFileError([DataFileIssue(file, 1, "", "the file is empty")])
-    lines: dict[YamlPath, int] = {}
-    try:
-        data = _construct(node, (), lines)
-    except _DuplicateKey as exc:
-        raise DataFileError([DataFileIssue(file, exc.line, exc.path, "duplicate key")]) from None
-    return data, lines
-
-
-def line_for(path: YamlPath, lines: dict[YamlPath, int]) -> int | None:
-    """The line of ``path`` or of its nearest enclosing value."""
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return lines.get(())
-
-
-def validation_issues(
-    exc: ValidationError, file: str, lines: dict[YamlPath, int], prefix: YamlPath = ()
-) -> list[DataFileIssue]:
-    """Pydantic errors as file:line: field issues; ``prefix``: where the model sits in the file."""
-    issues = []
-    for error in exc.errors():
-        loc: YamlPath = tuple(error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ")
-        located = _PATH_PREFIX.match(message)
-        if located:  # a cross-field check names the field it concerns
-            loc = (*loc, *(int(p) if p.isdigit() else p for p in located[1].split(".")))
-            message = located[2]
-        full = (*prefix, *loc)
-        issues.append(DataFileIssue(file, line_for(full, lines), ".".join(map(str, full)), message))
-    return issues
-
-
-def yaml_files(paths: Iterable[Path]) -> list[Path]:
-    """The files named, and every *.yaml file in the directories named, in a stable order."""
-    files: list[Path] = []
-    for path in paths:
-        path = Path(path)
-        files.extend(sorted(path.glob("*.y*ml")) if path.is_dir() else [path])
-    return files
 
 
 # --- Loading ------------------------------------------------------------------------------
