@@ -63,24 +63,25 @@ CLOCK_SKEW = timedelta(minutes=2)
 SYSTEM = Principal(subject="rapidresponse", role=Role.ADMIN)
 
 
-def _audit(
+def _changed(
     session: Session,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: int,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
+    principal: Principal,
+    row: Obligation | ReportDraft,
+    event: str,
+    before: dict[str, Any],
     now: datetime,
 ) -> None:
+    """Check a versioned row's version and append its change to the audit chain."""
+    what = "obligation" if isinstance(row, Obligation) else "report draft"
+    flush_versioned(session, f"{what} {row.id}")
     audit.record(
         session,
-        actor=actor,
-        action=action,
-        entity_type=entity,
-        entity_id=entity_id,
+        actor=principal.subject,
+        action=f"compliance.{event}",
+        entity_type=row.__tablename__,
+        entity_id=row.id,
         before=before,
-        after=after,
+        after=audit.snapshot(row),
         at=now,
     )
 
@@ -183,15 +184,15 @@ def _record(
         if rule.draft is not None:
             _draft(session, incident, obligation, rule, trigger, now)
         created.append(obligation)
-    _audit(
+    audit.record(
         session,
-        principal.subject,
-        "compliance.trigger_recorded",
-        "compliance_trigger",
-        trigger.id,
-        None,
-        {**audit.snapshot(trigger), "obligations": [o.rule_id for o in created]},
-        now,
+        actor=principal.subject,
+        action="compliance.trigger_recorded",
+        entity_type="compliance_trigger",
+        entity_id=trigger.id,
+        before=None,
+        after={**audit.snapshot(trigger), "obligations": [o.rule_id for o in created]},
+        at=now,
     )
     summary = ", ".join(
         f"{rulebook.get(o.rule_id).title} by {o.due_at:%Y-%m-%d %H:%M} UTC" for o in created
@@ -482,18 +483,8 @@ def _complete(
     rule = rulebook.get(obligation.rule_id)
     if rule.kind in (ObligationKind.REPORT, ObligationKind.REMOVE):
         _extend_preservation(session, obligation, rule, done_at)
-    flush_versioned(session, f"obligation {obligation.id}")
+    _changed(session, principal, obligation, "obligation_met", before, now)
     _disarm(session, obligation)
-    _audit(
-        session,
-        principal.subject,
-        "compliance.obligation_met",
-        "compliance_obligation",
-        obligation.id,
-        before,
-        audit.snapshot(obligation),
-        now,
-    )
     late = done_at > obligation.due_at
     incidents.record_event(
         session,
@@ -551,18 +542,8 @@ def waive(
     before = audit.snapshot(obligation)
     obligation.status, obligation.waived_reason = WAIVED, body.reason
     obligation.done_by, obligation.done_at = principal.subject, now
-    flush_versioned(session, f"obligation {obligation_id}")
+    _changed(session, principal, obligation, "obligation_waived", before, now)
     _disarm(session, obligation)
-    _audit(
-        session,
-        principal.subject,
-        "compliance.obligation_waived",
-        "compliance_obligation",
-        obligation.id,
-        before,
-        audit.snapshot(obligation),
-        now,
-    )
     rule = shipped_rulebook().get(obligation.rule_id)
     incidents.record_event(
         session,
@@ -807,17 +788,7 @@ def edit_report(
     before = audit.snapshot(draft)
     draft.content, draft.updated_at = body.content, now
     draft.status, draft.reviewed_by, draft.reviewed_at = reports.DraftStatus.DRAFT.value, None, None
-    flush_versioned(session, f"report draft {report_id}")
-    _audit(
-        session,
-        principal.subject,
-        "compliance.report_edited",
-        "compliance_report_draft",
-        draft.id,
-        before,
-        audit.snapshot(draft),
-        now,
-    )
+    _changed(session, principal, draft, "report_edited", before, now)
     return draft
 
 
@@ -838,17 +809,7 @@ def review_report(
     before = audit.snapshot(draft)
     draft.status = reports.DraftStatus.REVIEWED.value
     draft.reviewed_by, draft.reviewed_at, draft.updated_at = principal.subject, now, now
-    flush_versioned(session, f"report draft {report_id}")
-    _audit(
-        session,
-        principal.subject,
-        "compliance.report_reviewed",
-        "compliance_report_draft",
-        draft.id,
-        before,
-        audit.snapshot(draft),
-        now,
-    )
+    _changed(session, principal, draft, "report_reviewed", before, now)
     incidents.record_event(
         session,
         principal,
@@ -884,17 +845,7 @@ def record_submission(
     draft.status = reports.DraftStatus.SUBMITTED.value
     draft.submitted_by, draft.submitted_at = principal.subject, submitted_at
     draft.submission_reference, draft.updated_at = body.reference, now
-    flush_versioned(session, f"report draft {report_id}")
-    _audit(
-        session,
-        principal.subject,
-        "compliance.report_submitted",
-        "compliance_report_draft",
-        draft.id,
-        before,
-        audit.snapshot(draft),
-        now,
-    )
+    _changed(session, principal, draft, "report_submitted", before, now)
     obligation = session.get_one(Obligation, draft.obligation_id)
     if obligation.status == OPEN:
         _complete(

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
+from rapidresponse.compliance.statements import Ground
 from rapidresponse.enforcement.actions import Subject
 from rapidresponse.incidents.schemas import UTC, Regions, Strict
 from rapidresponse.incidents.validation import normalise_language
@@ -52,11 +53,6 @@ class ItemSource(StrEnum):
     PARTNER = "partner"
     LAW_ENFORCEMENT = "law_enforcement"
     AUTHORITY_ORDER = "authority_order"
-
-
-class Ground(StrEnum):
-    ILLEGAL = "illegal"
-    INCOMPATIBLE = "incompatible"
 
 
 class AutomatedDecision(StrEnum):

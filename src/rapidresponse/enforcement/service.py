@@ -29,7 +29,6 @@ from rapidresponse.enforcement.schemas import (
     ActionIn,
     ActionItemOut,
     ActionOut,
-    Ground,
     ItemIn,
     ItemOut,
     ItemsAdded,
@@ -98,26 +97,40 @@ def _open_incident(session: Session, principal: Principal, key: str) -> Incident
     return incident
 
 
-def _audit(
+def _changed(
     session: Session,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: int | str,
+    actor: Principal,
+    row: EnforcementAction,
+    event: str,
     before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
     now: datetime,
+    *,
+    timeline: str | None,
+    after: dict[str, Any] | None = None,
 ) -> None:
+    """Record a change of an action: check its version, audit it (``after`` defaults to the
+    row) and, given ``timeline`` text, put it on the incident's timeline."""
+    flush_versioned(session, f"action {row.id}")
     audit.record(
         session,
-        actor=actor,
-        action=action,
-        entity_type=entity,
-        entity_id=entity_id,
+        actor=actor.subject,
+        action=f"enforcement.{event}",
+        entity_type="enforcement_action",
+        entity_id=row.id,
         before=before,
-        after=after,
+        after=audit.snapshot(row) if after is None else after,
         at=now,
     )
+    if timeline:
+        incidents.record_event(
+            session,
+            actor,
+            session.get_one(Incident, row.incident_id).key,
+            TimelineKind.CONTAINMENT,
+            timeline,
+            now,
+            {"action_id": row.id, "action": row.action, "status": row.status},
+        )
 
 
 # ---------------------------------------------------------------- the content cluster
@@ -196,19 +209,15 @@ def add_items(
     total = session.scalar(
         select(func.count()).select_from(ContentItem).where(ContentItem.incident_id == incident.id)
     )
-    _audit(
+    audit.record(
         session,
-        principal.subject,
-        "enforcement.items_added",
-        "incident",
-        incident.id,
-        None,
-        {
-            "added": [a["external_id"] for a in added],
-            "updated": updated,
-            "total": total,
-        },
-        now,
+        actor=principal.subject,
+        action="enforcement.items_added",
+        entity_type="incident",
+        entity_id=incident.id,
+        before=None,
+        after={"added": [a["external_id"] for a in added], "updated": updated, "total": total},
+        at=now,
     )
     return ItemsAdded(added=len(added), updated=updated, total=int(total or 0))
 
@@ -451,25 +460,16 @@ def plan(
                 for t in chunk
             ],
         )
-    _audit(
-        session,
-        principal.subject,
-        "enforcement.planned",
-        "enforcement_action",
-        row.id,
-        None,
-        audit.snapshot(row),
-        now,
-    )
-    _timeline(
+    _changed(
         session,
         principal,
-        incident,
-        f"Planned {_describe(row)}: {radius.items} item(s), {radius.accounts} account(s), "
-        f"{radius.views:,} views"
-        + (" — needs a second incident manager's approval" if needs_approval else ""),
-        now,
         row,
+        "planned",
+        None,
+        now,
+        timeline=f"Planned {_describe(row)}: {radius.items} item(s), {radius.accounts} "
+        f"account(s), {radius.views:,} views"
+        + (" — needs a second incident manager's approval" if needs_approval else ""),
     )
     return row
 
@@ -479,25 +479,6 @@ def _describe(row: EnforcementAction) -> str:
     if row.regions:
         text += f" in {', '.join(row.regions)}"
     return text
-
-
-def _timeline(
-    session: Session,
-    principal: Principal,
-    incident: Incident,
-    text: str,
-    now: datetime,
-    row: EnforcementAction,
-) -> None:
-    incidents.record_event(
-        session,
-        principal,
-        incident.key,
-        TimelineKind.CONTAINMENT,
-        text,
-        now,
-        {"action_id": row.id, "action": row.action, "status": row.status},
-    )
 
 
 # ---------------------------------------------------------------- approval and running
@@ -548,20 +529,14 @@ def approve(
         )
     before = audit.snapshot(row)
     row.status, row.approved_by, row.approved_at = APPROVED, principal.subject, now
-    flush_versioned(session, f"action {action_id}")
-    _audit(
+    _changed(
         session,
-        principal.subject,
-        "enforcement.approved",
-        "enforcement_action",
-        row.id,
+        principal,
+        row,
+        "approved",
         before,
-        audit.snapshot(row),
         now,
-    )
-    incident = session.get_one(Incident, row.incident_id)
-    _timeline(
-        session, principal, incident, f"{principal.subject} approved {_describe(row)}", now, row
+        timeline=f"{principal.subject} approved {_describe(row)}",
     )
     return row
 
@@ -591,22 +566,16 @@ def start(
     _open_incident(session, principal, key)
     before = audit.snapshot(row)
     row.status, row.started_by, row.started_at = RUNNING, principal.subject, now
-    flush_versioned(session, f"action {action_id}")
-    outbox.enqueue(session, RUN_TOPIC, {"action_id": row.id}, now)
-    _audit(
+    _changed(
         session,
-        principal.subject,
-        "enforcement.started",
-        "enforcement_action",
-        row.id,
+        principal,
+        row,
+        "started",
         before,
-        audit.snapshot(row),
         now,
+        timeline=f"{principal.subject} started {_describe(row)}",
     )
-    incident = session.get_one(Incident, row.incident_id)
-    _timeline(
-        session, principal, incident, f"{principal.subject} started {_describe(row)}", now, row
-    )
+    outbox.enqueue(session, RUN_TOPIC, {"action_id": row.id}, now)
     return row
 
 
@@ -625,25 +594,14 @@ def cancel(
     session.query(ActionItem).filter(
         ActionItem.action_id == row.id, ActionItem.outcome == PENDING
     ).update({"outcome": SKIPPED, "detail": f"cancelled: {reason}"}, synchronize_session=False)
-    flush_versioned(session, f"action {action_id}")
-    _audit(
-        session,
-        principal.subject,
-        "enforcement.cancelled",
-        "enforcement_action",
-        row.id,
-        before,
-        audit.snapshot(row),
-        now,
-    )
-    incident = session.get_one(Incident, row.incident_id)
-    _timeline(
+    _changed(
         session,
         principal,
-        incident,
-        f"{principal.subject} cancelled {_describe(row)}: {reason}",
-        now,
         row,
+        "cancelled",
+        before,
+        now,
+        timeline=f"{principal.subject} cancelled {_describe(row)}: {reason}",
     )
     return row
 
@@ -677,27 +635,16 @@ def rollback(
         {"outcome": SKIPPED, "detail": f"rolled back before acting: {reason}"},
         synchronize_session=False,
     )
-    flush_versioned(session, f"action {action_id}")
-    outbox.enqueue(session, RUN_TOPIC, {"action_id": row.id}, now)
-    _audit(
-        session,
-        principal.subject,
-        "enforcement.rollback_started",
-        "enforcement_action",
-        row.id,
-        before,
-        audit.snapshot(row),
-        now,
-    )
-    incident = session.get_one(Incident, row.incident_id)
-    _timeline(
+    _changed(
         session,
         principal,
-        incident,
-        f"{principal.subject} is rolling back {_describe(row)}: {reason}",
-        now,
         row,
+        "rollback_started",
+        before,
+        now,
+        timeline=f"{principal.subject} is rolling back {_describe(row)}: {reason}",
     )
+    outbox.enqueue(session, RUN_TOPIC, {"action_id": row.id}, now)
     return row
 
 
@@ -779,30 +726,21 @@ def _apply_batch(session: Session, row: EnforcementAction, now: datetime, limit:
         row.statements += compliance.add_statements(session, incident.id, row.id, records, now)
         compliance.record_restriction(session, incident, row.id, sorted(eu_regions), now)
     remaining = _remaining(session, row.id, PENDING)
-    before_status = row.status
     if remaining == 0:
         row.status, row.completed_at = COMPLETED, now
-    flush_versioned(session, f"action {row.id}")
-    _audit(
+    _changed(
         session,
-        row.started_by or "rapidresponse",
-        "enforcement.batch_applied",
-        "enforcement_action",
-        row.id,
+        _system(row.started_by or "rapidresponse"),
+        row,
+        "batch_applied",
         None,
-        {"acted_on": acted, "unchanged": len(claimed) - len(acted), "remaining": remaining},
         now,
+        after={"acted_on": acted, "unchanged": len(claimed) - len(acted), "remaining": remaining},
+        timeline=f"Completed {_describe(row)}: {row.applied} acted on, {row.unchanged} already "
+        f"in force, {row.statements} statement(s) of reasons"
+        if remaining == 0
+        else None,
     )
-    if remaining == 0 and before_status != row.status:
-        _timeline(
-            session,
-            _system(row.started_by or "rapidresponse"),
-            incident,
-            f"Completed {_describe(row)}: {row.applied} acted on, {row.unchanged} already in "
-            f"force, {row.statements} statement(s) of reasons",
-            now,
-            row,
-        )
     return remaining
 
 
@@ -821,27 +759,18 @@ def _revert_batch(session: Session, row: EnforcementAction, now: datetime, limit
     remaining = _remaining(session, row.id, APPLIED)
     if remaining == 0:
         row.status, row.rolled_back_at = ROLLED_BACK, now
-    flush_versioned(session, f"action {row.id}")
-    _audit(
+    _changed(
         session,
-        row.rollback_by or "rapidresponse",
-        "enforcement.batch_reverted",
-        "enforcement_action",
-        row.id,
+        _system(row.rollback_by or "rapidresponse"),
+        row,
+        "batch_reverted",
         None,
-        {"reverted": [items[c.item_id].external_id for c in claimed], "remaining": remaining},
         now,
+        after={"reverted": [items[c.item_id].external_id for c in claimed], "remaining": remaining},
+        timeline=f"Rolled back {_describe(row)}: {row.reverted} item(s) restored"
+        if remaining == 0
+        else None,
     )
-    if remaining == 0:
-        incident = session.get_one(Incident, row.incident_id)
-        _timeline(
-            session,
-            _system(row.rollback_by or "rapidresponse"),
-            incident,
-            f"Rolled back {_describe(row)}: {row.reverted} item(s) restored",
-            now,
-            row,
-        )
     return remaining
 
 
@@ -923,7 +852,7 @@ def action_out(session: Session, row: EnforcementAction) -> ActionOut:
         regions=row.regions,
         policy_section=row.policy_section,
         policy_version=row.policy_version,
-        ground=Ground(row.ground),
+        ground=statements.Ground(row.ground),
         legal_ground=row.legal_ground,
         explanation=row.explanation,
         automated_decision=row.automated_decision,
