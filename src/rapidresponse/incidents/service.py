@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rapidresponse.audit import service as audit
 from rapidresponse.auth.policy import Principal, Role, can_see, require
 from rapidresponse.concurrency import check_version, flush_versioned
+from rapidresponse.db import dialect_insert
 from rapidresponse.errors import Conflict, InvalidInput, NotFound
 from rapidresponse.incidents import lifecycle
 from rapidresponse.incidents.lifecycle import Status
@@ -61,10 +61,8 @@ _TASK_CLOSED = {TaskStatus.DONE.value, TaskStatus.CANCELLED.value}
 
 
 def _next_key(session: Session, year: int) -> str:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(IncidentKeyCounter)
+        dialect_insert(session, IncidentKeyCounter)
         .values(year=year, last=1)
         .on_conflict_do_update(
             index_elements=[IncidentKeyCounter.year], set_={"last": IncidentKeyCounter.last + 1}

@@ -22,12 +22,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rapidresponse.audit import service as audit
 from rapidresponse.auth.policy import Principal, Role, require
 from rapidresponse.concurrency import check_version, flush_versioned
+from rapidresponse.db import dialect_insert
 from rapidresponse.errors import Conflict, InvalidInput, NotFound
 from rapidresponse.incidents import service as incidents
 from rapidresponse.incidents.schemas import IncidentCreate, NoteIn
@@ -104,11 +104,6 @@ def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
-
-
 def _cursor(session: Session, now: datetime) -> DetectionCursor:
     cursor = session.scalars(select(DetectionCursor).with_for_update()).first()
     if cursor is None:
@@ -164,7 +159,7 @@ def ingest(
     inserted: set[tuple[str, str]] = set()
     for start in range(0, len(rows), 2000):
         statement = (
-            _insert(session, SignalEvent)
+            dialect_insert(session, SignalEvent)
             .values(rows[start : start + 2000])
             .on_conflict_do_nothing(index_elements=["source", "event_id"])
             .returning(SignalEvent.source, SignalEvent.event_id)
@@ -193,7 +188,7 @@ def ingest(
             for (s, w), (c, n) in sorted(counts.items())
         ]
         for start in range(0, len(values), 2000):
-            statement = _insert(session, SeriesWindow).values(values[start : start + 2000])
+            statement = dialect_insert(session, SeriesWindow).values(values[start : start + 2000])
             statement = statement.on_conflict_do_update(
                 index_elements=["series", "window_start"],
                 set_={
